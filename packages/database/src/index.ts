@@ -1,0 +1,3 @@
+export * from './services';
+export * from './bootstrap';
+export * from './migrate';
