@@ -1,0 +1,18 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** What every log line of one unit of work (an HTTP request, a consumed event) carries. */
+export interface LogContext {
+  correlationId?: string;
+  eventId?: string;
+  eventType?: string;
+}
+
+const storage = new AsyncLocalStorage<LogContext>();
+
+export function runWithLogContext<T>(context: LogContext, work: () => T): T {
+  return storage.run({ ...storage.getStore(), ...context }, work);
+}
+
+export function currentLogContext(): LogContext {
+  return storage.getStore() ?? {};
+}

@@ -1,0 +1,67 @@
+import type { Kafka, Message, Producer } from 'kafkajs';
+import type { OutboxRecord } from './outbox/outbox-record';
+
+export const EventHeaders = {
+  eventId: 'event-id',
+  eventType: 'event-type',
+  correlationId: 'correlation-id',
+} as const;
+
+/**
+ * Idempotent producer (the broker drops retried duplicates) with one request in flight,
+ * so retries cannot reorder the events of one key.
+ */
+export class KafkaEventPublisher {
+  private readonly producer: Producer;
+  private connected = false;
+
+  constructor(kafka: Kafka) {
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5_000 },
+    });
+    this.producer.on(this.producer.events.CONNECT, () => (this.connected = true));
+    this.producer.on(this.producer.events.DISCONNECT, () => (this.connected = false));
+  }
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  async connect(): Promise<void> {
+    await this.producer.connect();
+  }
+
+  async disconnect(): Promise<void> {
+    await this.producer.disconnect();
+  }
+
+  async publish(records: readonly OutboxRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const byTopic = new Map<string, Message[]>();
+    for (const record of records) {
+      const messages = byTopic.get(record.topic) ?? [];
+      messages.push(toMessage(record));
+      byTopic.set(record.topic, messages);
+    }
+    await this.producer.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+    });
+  }
+}
+
+function toMessage(record: OutboxRecord): Message {
+  return {
+    key: record.messageKey,
+    value: JSON.stringify(record.payload),
+    headers: {
+      [EventHeaders.eventId]: record.eventId,
+      [EventHeaders.eventType]: record.eventType,
+      [EventHeaders.correlationId]: record.payload.correlationId,
+      'content-type': 'application/json',
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { formatIssues } from '@shop/contracts';
+
+const booleanFromEnv = z
+  .enum(['true', 'false', '1', '0'], { message: 'expected true or false' })
+  .transform((value) => value === 'true' || value === '1');
+
+const brokerList = z
+  .string({ message: 'required: a comma-separated list of host:port' })
+  .transform((value) => value.split(',').map((broker) => broker.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port')).min(1, 'at least one broker'));
+
+const postgresUrl = z
+  .string({ message: 'required: postgres://user:password@host:port/database' })
+  .regex(/^postgres(ql)?:\/\/.+/, 'expected a postgres:// URL');
+
+/** Variables every service reads; a service extends this with its own. */
+export function baseConfigSchema(defaults: { serviceName: string; port: number }) {
+  return z.object({
+    PORT: z.coerce.number().int().min(1).max(65_535).default(defaults.port),
+    DATABASE_URL: postgresUrl,
+    KAFKA_BROKERS: brokerList,
+    KAFKA_CLIENT_ID: z.string().min(1).default(defaults.serviceName),
+    KAFKA_GROUP_ID: z.string().min(1).default(defaults.serviceName),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+    MIGRATE_ON_START: booleanFromEnv.default(true),
+  });
+}
+
+export type BaseConfig = z.output<ReturnType<typeof baseConfigSchema>>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string) {
+    super(`invalid configuration: ${problems}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates the environment once, at boot; nothing else reads process.env. */
+export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
+  const result = schema.safeParse(env);
+  if (!result.success) throw new ConfigError(formatIssues(result.error));
+  return result.data;
+}

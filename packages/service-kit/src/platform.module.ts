@@ -1,0 +1,106 @@
+import {
+  Inject,
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type Provider,
+} from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { Pool } from 'pg';
+import type { Kafka } from 'kafkajs';
+import type { Logger } from '@shop/logging';
+import { createKafka, KafkaEventPublisher, KafkaEventServer, OutboxRelay } from '@shop/messaging';
+import type { BaseConfig } from './config/config';
+import { HealthController } from './health/health.controller';
+import { KAFKA, LOGGER, PG_POOL, SERVICE_CONFIG } from './tokens';
+
+export interface PlatformOptions {
+  config: BaseConfig;
+  logger: Logger;
+  /** Services that publish events run the outbox relay and a producer. */
+  publishesEvents: boolean;
+}
+
+/** Closes what the platform opened, in dependency order, when Nest shuts down. */
+class PlatformLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    private readonly moduleRef: ModuleRef,
+    @Inject(PG_POOL) private readonly pool: Pool,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const publisher = this.moduleRef.get(KafkaEventPublisher, { strict: false });
+    const relay = this.moduleRef.get(OutboxRelay, { strict: false });
+    await publisher?.connect();
+    await relay?.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const relay = this.find(OutboxRelay);
+    const publisher = this.find(KafkaEventPublisher);
+    await relay?.stop();
+    await publisher?.disconnect();
+    await this.pool.end();
+  }
+
+  private find<T>(type: new (...args: never[]) => T): T | undefined {
+    try {
+      return this.moduleRef.get(type, { strict: false });
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/**
+ * What every service shares: typed config, logger, the Postgres pool (outbox relay, health),
+ * Kafka, the consumer transport, the outbox relay for publishers, and GET /health.
+ */
+@Module({})
+export class PlatformModule {
+  static forService(options: PlatformOptions): DynamicModule {
+    const { config, logger } = options;
+    const providers: Provider[] = [
+      { provide: SERVICE_CONFIG, useValue: config },
+      { provide: LOGGER, useValue: logger },
+      {
+        provide: PG_POOL,
+        useFactory: () => {
+          const pool = new Pool({ connectionString: config.DATABASE_URL, max: 4 });
+          pool.on('error', (error) => logger.warn({ err: error }, 'idle Postgres connection failed'));
+          return pool;
+        },
+      },
+      {
+        provide: KAFKA,
+        useFactory: () => createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }, logger),
+      },
+      {
+        provide: KafkaEventServer,
+        inject: [KAFKA],
+        useFactory: (kafka: Kafka) => new KafkaEventServer({ kafka, groupId: config.KAFKA_GROUP_ID, logger }),
+      },
+      PlatformLifecycle,
+    ];
+    const exported: Array<symbol | Provider> = [SERVICE_CONFIG, LOGGER, PG_POOL, KAFKA, KafkaEventServer];
+    if (options.publishesEvents) {
+      providers.push(
+        { provide: KafkaEventPublisher, inject: [KAFKA], useFactory: (kafka: Kafka) => new KafkaEventPublisher(kafka) },
+        {
+          provide: OutboxRelay,
+          inject: [PG_POOL, KafkaEventPublisher],
+          useFactory: (pool: Pool, publisher: KafkaEventPublisher) => new OutboxRelay({ pool, publisher, logger }),
+        },
+      );
+      exported.push(KafkaEventPublisher, OutboxRelay);
+    }
+    return {
+      module: PlatformModule,
+      global: true,
+      controllers: [HealthController],
+      providers,
+      exports: exported as DynamicModule['exports'],
+    };
+  }
+}

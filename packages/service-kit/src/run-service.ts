@@ -1,0 +1,93 @@
+import type { DynamicModule } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { z } from 'zod';
+import { ALL_TOPICS, TOPIC_PARTITIONS } from '@shop/contracts';
+import { applyMigrations, serviceDatabase, type ServiceName } from '@shop/database';
+import { createLogger, runWithLogContext, type Logger } from '@shop/logging';
+import { createKafka, ensureTopics, KafkaEventServer } from '@shop/messaging';
+import { loadConfig, type BaseConfig } from './config/config';
+import { HttpExceptionFilter } from './http/http-exception.filter';
+import { NestLoggerAdapter } from './logger.adapter';
+
+export interface ServiceDefinition<S extends z.ZodType<BaseConfig>> {
+  name: ServiceName;
+  configSchema: S;
+  migrationsDir: string;
+  module: (config: z.output<S>, logger: Logger) => DynamicModule;
+  openApi?: { title: string; description: string };
+}
+
+export interface RunningService<C> {
+  app: NestExpressApplication;
+  config: C;
+  logger: Logger;
+  url: string;
+}
+
+/** Largest JSON body accepted; an order of 50 lines is a few kilobytes. */
+const BODY_LIMIT = '64kb';
+
+/**
+ * Boots one service: config (validated once), migrations, topics, then HTTP and the Kafka
+ * consumer in one hybrid Nest app. The same path runs in the local stack, in Docker and in tests.
+ */
+export async function runService<S extends z.ZodType<BaseConfig>>(
+  definition: ServiceDefinition<S>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningService<z.output<S>>> {
+  const config = loadConfig(definition.configSchema, env);
+  const logger = createLogger({ service: definition.name, level: config.LOG_LEVEL, format: config.LOG_FORMAT });
+
+  if (config.MIGRATE_ON_START) {
+    await applyMigrations({
+      databaseUrl: config.DATABASE_URL,
+      schema: serviceDatabase(definition.name).schema,
+      migrationsDir: definition.migrationsDir,
+      logger,
+    });
+  }
+  await ensureTopics(
+    createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-admin` }, logger),
+    ALL_TOPICS,
+    TOPIC_PARTITIONS,
+  );
+
+  const app = await NestFactory.create<NestExpressApplication>(definition.module(config, logger), {
+    logger: new NestLoggerAdapter(logger),
+    bodyParser: false,
+  });
+  app.useBodyParser('json', { limit: BODY_LIMIT });
+  app.useGlobalFilters(new HttpExceptionFilter(logger));
+  app.use((request: { headers: Record<string, unknown> }, _response: unknown, next: () => void) => {
+    const header = request.headers['x-correlation-id'];
+    runWithLogContext(typeof header === 'string' ? { correlationId: header } : {}, next);
+  });
+  if (definition.openApi) {
+    const document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle(definition.openApi.title)
+        .setDescription(definition.openApi.description)
+        .setVersion('1.0')
+        .build(),
+    );
+    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  }
+  app.enableShutdownHooks();
+  app.connectMicroservice({ strategy: app.get(KafkaEventServer) }, { inheritAppConfig: true });
+  await app.startAllMicroservices();
+  await app.listen(config.PORT);
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  logger.info({ url }, `${definition.name} listening`);
+  return { app, config, logger, url };
+}
+
+/** The entry point of a service's main.ts: a bad config or failed start exits 1 with the reason. */
+export function startService<S extends z.ZodType<BaseConfig>>(definition: ServiceDefinition<S>): void {
+  runService(definition).catch((error: unknown) => {
+    process.stderr.write(`${definition.name} failed to start: ${(error as Error).message}\n`);
+    process.exit(1);
+  });
+}
