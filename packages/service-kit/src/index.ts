@@ -6,3 +6,4 @@ export * from './health/health.controller';
 export * from './platform.module';
 export * from './logger.adapter';
 export * from './run-service';
+export * from './inbox-outbox';

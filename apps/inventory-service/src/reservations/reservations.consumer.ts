@@ -1,0 +1,23 @@
+import { Controller } from '@nestjs/common';
+import { OrderCancelled, OrderPlaced, type OrderCancelledEvent, type OrderPlacedEvent } from '@shop/contracts';
+import { OnEvent } from '@shop/messaging';
+import { ReservationsService } from './reservations.service';
+
+/**
+ * Everything the inventory service consumes (group `inventory-service`): orders placed and cancelled.
+ * It produces, through its outbox: StockReserved, StockReservationRejected, StockReleased.
+ */
+@Controller()
+export class ReservationsConsumer {
+  constructor(private readonly reservations: ReservationsService) {}
+
+  @OnEvent(OrderPlaced)
+  async onOrderPlaced(event: OrderPlacedEvent): Promise<void> {
+    await this.reservations.reserve(event);
+  }
+
+  @OnEvent(OrderCancelled)
+  async onOrderCancelled(event: OrderCancelledEvent): Promise<void> {
+    await this.reservations.release(event);
+  }
+}

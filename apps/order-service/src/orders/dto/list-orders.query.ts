@@ -1,0 +1,13 @@
+import { z } from 'zod';
+import { ORDER_STATUSES } from '../order-status';
+
+export const listOrdersQuerySchema = z
+  .object({
+    status: z.enum(ORDER_STATUSES).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    /** Opaque: the `nextCursor` of the previous page. */
+    cursor: z.string().max(200).optional(),
+  })
+  .strict();
+
+export type ListOrdersQuery = z.output<typeof listOrdersQuerySchema>;

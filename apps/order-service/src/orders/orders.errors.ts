@@ -1,0 +1,22 @@
+import type { OrderStatus } from './order-status';
+
+export class OrderNotFoundError extends Error {
+  constructor(readonly orderId: string) {
+    super(`order ${orderId} does not exist`);
+  }
+}
+
+export class OrderNotCancellableError extends Error {
+  constructor(
+    readonly orderId: string,
+    readonly status: OrderStatus,
+  ) {
+    super(`order ${orderId} is ${status} and can no longer be cancelled`);
+  }
+}
+
+export class InvalidCursorError extends Error {
+  constructor() {
+    super('cursor is not one returned by this API (use nextCursor from the previous page)');
+  }
+}
