@@ -30,16 +30,16 @@ function integration() {
     displayName: 'integration',
     roots: ['<rootDir>/test'],
     testMatch: ['**/*.test.ts'],
-    globalSetup: require.resolve('@shop/devstack/jest/global-setup'),
-    globalTeardown: require.resolve('@shop/devstack/jest/global-teardown'),
-    testTimeout: 120_000,
-    maxWorkers: 1,
+    // Resolved from the package under test (it lists @shop/devstack), so this preset depends on nothing of ours.
+    globalSetup: require.resolve('@shop/devstack/jest/global-setup', { paths: [process.cwd()] }),
+    globalTeardown: require.resolve('@shop/devstack/jest/global-teardown', { paths: [process.cwd()] }),
   };
 }
 
 /** Both kinds, as one jest run: `jest` runs all, `jest --selectProjects unit` the fast ones. */
 function service() {
-  return { projects: [unit(), integration()] };
+  // testTimeout is a run-wide option: it has no effect inside a project.
+  return { projects: [unit(), integration()], testTimeout: 120_000, maxWorkers: 1 };
 }
 
 module.exports = { unit, integration, service, transform };

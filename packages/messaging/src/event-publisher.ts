@@ -1,4 +1,4 @@
-import type { Kafka, Message, Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { OutboxRecord } from './outbox/outbox-record';
 
 export const EventHeaders = {
@@ -20,6 +20,7 @@ export class KafkaEventPublisher {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
       retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5_000 },
     });
     this.producer.on(this.producer.events.CONNECT, () => (this.connected = true));

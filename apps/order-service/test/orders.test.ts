@@ -1,0 +1,233 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ALL_TOPICS,
+  createEvent,
+  OrderPlaced,
+  StockReservationRejected,
+  StockReserved,
+  Topics,
+} from '@shop/contracts';
+import {
+  createTestDatabase,
+  EventProbe,
+  freePort,
+  resetTopics,
+  TestProducer,
+  testKafkaBrokers,
+  waitFor,
+  type TestDatabase,
+} from '@shop/devstack';
+import { runService, type RunningService } from '@shop/service-kit';
+import { orderService } from '../src/service';
+
+const groupId = `order-service-test-${randomUUID()}`;
+let database: TestDatabase;
+let service: RunningService<unknown>;
+let probe: EventProbe;
+let producer: TestProducer;
+
+beforeAll(async () => {
+  const brokers = testKafkaBrokers();
+  await resetTopics(brokers, ALL_TOPICS);
+  database = await createTestDatabase('orders_it');
+  service = await runService(orderService, {
+    PORT: String(await freePort()),
+    DATABASE_URL: database.urlFor('order-service'),
+    KAFKA_BROKERS: brokers,
+    KAFKA_GROUP_ID: groupId,
+    LOG_LEVEL: 'warn',
+  });
+  [probe, producer] = await Promise.all([EventProbe.start(brokers, ALL_TOPICS), TestProducer.start(brokers)]);
+  await waitForHealthy();
+});
+
+afterAll(async () => {
+  await Promise.allSettled([probe?.stop(), producer?.stop()]);
+  await service?.app.close();
+  await database?.drop();
+});
+
+async function waitForHealthy(): Promise<void> {
+  await waitFor(async () => (await fetch(`${service.url}/health`)).ok, {
+    timeoutMs: 30_000,
+    intervalMs: 100,
+    description: 'the order service to report healthy',
+  });
+}
+
+interface OrderBody {
+  id: string;
+  status: string;
+  rejectionReason?: string;
+  [field: string]: unknown;
+}
+
+async function placeOrder(items = [{ sku: 'KB-1', quantity: 2 }]): Promise<OrderBody> {
+  const response = await fetch(`${service.url}/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ customerEmail: 'ada@example.com', items }),
+  });
+  expect(response.status).toBe(202);
+  return (await response.json()) as OrderBody;
+}
+
+async function getOrder(id: string): Promise<OrderBody> {
+  const response = await fetch(`${service.url}/orders/${id}`);
+  expect(response.status).toBe(200);
+  return (await response.json()) as OrderBody;
+}
+
+async function waitForStatus(id: string, status: string): Promise<OrderBody> {
+  return waitFor(
+    async () => {
+      const order = await getOrder(id);
+      return order.status === status ? order : undefined;
+    },
+    { timeoutMs: 20_000, intervalMs: 50, description: `order ${id} to become ${status}` },
+  );
+}
+
+function stockReserved(orderId: string) {
+  return createEvent(
+    StockReserved,
+    { orderId, items: [{ sku: 'KB-1', quantity: 2 }] },
+    { correlationId: orderId, causationId: randomUUID() },
+  );
+}
+
+describe('order service against real Kafka and Postgres', () => {
+  it('accepts an order as PENDING with a Location header and publishes OrderPlaced keyed by the order id', async () => {
+    const response = await fetch(`${service.url}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ customerEmail: 'ada@example.com', items: [{ sku: 'KB-1', quantity: 2 }] }),
+    });
+    expect(response.status).toBe(202);
+    const order = (await response.json()) as OrderBody;
+    expect(response.headers.get('location')).toBe(`/orders/${order.id}`);
+    expect(order).toMatchObject({ status: 'PENDING', customerEmail: 'ada@example.com', items: [{ sku: 'KB-1', quantity: 2 }] });
+
+    const [placed] = await probe.waitForType(OrderPlaced.type, order.id);
+    expect(placed?.topic).toBe(Topics.orderEvents);
+    expect(placed?.key).toBe(order.id);
+    expect(OrderPlaced.schema.safeParse(placed?.event).success).toBe(true);
+    expect(placed?.event).toMatchObject({ correlationId: order.id, causationId: null });
+  });
+
+  it('confirms the order when inventory reserved its stock, and announces OrderConfirmed caused by that event', async () => {
+    const order = await placeOrder();
+    const reserved = stockReserved(order.id);
+    await producer.send(StockReserved.topic, order.id, reserved);
+    await waitForStatus(order.id, 'CONFIRMED');
+    const [confirmed] = await probe.waitForType('OrderConfirmed', order.id);
+    expect(confirmed?.event).toMatchObject({ causationId: reserved.eventId, correlationId: order.id });
+  });
+
+  it('handles a redelivered StockReserved once: one OrderConfirmed however often it arrives', async () => {
+    const order = await placeOrder();
+    const reserved = stockReserved(order.id);
+    await producer.send(StockReserved.topic, order.id, reserved);
+    await probe.waitForType('OrderConfirmed', order.id);
+    const redelivery = await producer.send(StockReserved.topic, order.id, reserved);
+    await producer.waitUntilConsumed(groupId, StockReserved.topic, redelivery);
+    // The relay publishes within milliseconds of a commit; a later event on the same partition proves it had the chance.
+    const marker = await placeOrder();
+    await producer.send(StockReserved.topic, order.id, stockReserved(marker.id));
+    await probe.waitForType('OrderConfirmed', marker.id);
+    expect(probe.ofType('OrderConfirmed', order.id)).toHaveLength(1);
+  });
+
+  it('rejects the order with the reason inventory gave, and announces OrderRejected', async () => {
+    const order = await placeOrder();
+    const rejection = createEvent(
+      StockReservationRejected,
+      { orderId: order.id, reason: { code: 'INSUFFICIENT_STOCK', sku: 'KB-1', requested: 2, available: 1 } },
+      { correlationId: order.id, causationId: randomUUID() },
+    );
+    await producer.send(StockReservationRejected.topic, order.id, rejection);
+    const rejected = await waitForStatus(order.id, 'REJECTED');
+    expect(rejected.rejectionReason).toBe('insufficient stock for SKU KB-1: requested 2, available 1');
+    const [event] = await probe.waitForType('OrderRejected', order.id);
+    expect(event?.event?.payload).toMatchObject({ reason: { code: 'INSUFFICIENT_STOCK', sku: 'KB-1' } });
+  });
+
+  it('cancels a confirmed order, announces OrderCancelled, and refuses to cancel it twice with 409', async () => {
+    const order = await placeOrder();
+    await producer.send(StockReserved.topic, order.id, stockReserved(order.id));
+    await waitForStatus(order.id, 'CONFIRMED');
+
+    const cancel = await fetch(`${service.url}/orders/${order.id}/cancel`, { method: 'POST' });
+    expect(cancel.status).toBe(202);
+    expect(await cancel.json()).toMatchObject({ status: 'CANCELLED' });
+    const [cancelled] = await probe.waitForType('OrderCancelled', order.id);
+    expect(cancelled?.event?.payload).toMatchObject({ previousStatus: 'CONFIRMED', items: [{ sku: 'KB-1', quantity: 2 }] });
+
+    const again = await fetch(`${service.url}/orders/${order.id}/cancel`, { method: 'POST' });
+    expect(again.status).toBe(409);
+    expect(await again.json()).toMatchObject({ statusCode: 409, message: expect.stringContaining('CANCELLED') });
+  });
+
+  it('leaves a cancelled order cancelled when inventory reserves for it afterwards', async () => {
+    const order = await placeOrder();
+    expect((await fetch(`${service.url}/orders/${order.id}/cancel`, { method: 'POST' })).status).toBe(202);
+    const late = await producer.send(StockReserved.topic, order.id, stockReserved(order.id));
+    await producer.waitUntilConsumed(groupId, StockReserved.topic, late);
+    expect((await getOrder(order.id)).status).toBe('CANCELLED');
+  });
+
+  it('skips an invalid message without blocking the events behind it on the same partition', async () => {
+    const order = await placeOrder();
+    await producer.send(Topics.inventoryEvents, order.id, '{this is not json');
+    await producer.send(Topics.inventoryEvents, order.id, { ...stockReserved(order.id), payload: { orderId: 'nope' } });
+    await producer.send(Topics.inventoryEvents, order.id, { ...stockReserved(order.id), version: 99 });
+    await producer.send(StockReserved.topic, order.id, stockReserved(order.id));
+    await waitForStatus(order.id, 'CONFIRMED');
+  });
+
+  it('answers 404 with a JSON error for an unknown order and 400 for an id that is not a UUID', async () => {
+    const unknown = await fetch(`${service.url}/orders/${randomUUID()}`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ statusCode: 404, message: expect.stringContaining('does not exist') });
+    const malformed = await fetch(`${service.url}/orders/not-a-uuid`);
+    expect(malformed.status).toBe(400);
+  });
+
+  it('rejects an invalid order with 400 naming each field, and stores nothing', async () => {
+    const before = (await (await fetch(`${service.url}/orders?limit=100`)).json()) as { items: unknown[] };
+    const response = await fetch(`${service.url}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ customerEmail: 'not-an-email', items: [{ sku: 'KB-1', quantity: 1.5 }] }),
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { issues: Array<{ field: string }> };
+    expect(body.issues.map((issue) => issue.field)).toEqual(['customerEmail', 'items.0.quantity']);
+    const after = (await (await fetch(`${service.url}/orders?limit=100`)).json()) as { items: unknown[] };
+    expect(after.items).toHaveLength(before.items.length);
+  });
+
+  it('lists orders newest first, filtered by status, page by page', async () => {
+    const placed = [await placeOrder(), await placeOrder(), await placeOrder()];
+    const first = (await (await fetch(`${service.url}/orders?status=PENDING&limit=2`)).json()) as {
+      items: OrderBody[];
+      nextCursor: string | null;
+    };
+    expect(first.items.map((order) => order.id)).toEqual([placed[2]?.id, placed[1]?.id]);
+    expect(first.items.every((order) => order.status === 'PENDING')).toBe(true);
+    expect(first.nextCursor).not.toBeNull();
+    const second = (await (
+      await fetch(`${service.url}/orders?status=PENDING&limit=2&cursor=${first.nextCursor}`)
+    ).json()) as { items: OrderBody[] };
+    expect(second.items[0]?.id).toBe(placed[0]?.id);
+    expect((await fetch(`${service.url}/orders?status=SHIPPED`)).status).toBe(400);
+  });
+
+  it('serves its OpenAPI description and Swagger UI at /docs', async () => {
+    const spec = (await (await fetch(`${service.url}/docs/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/orders', '/orders/{id}', '/orders/{id}/cancel']));
+    const ui = await fetch(`${service.url}/docs`);
+    expect(ui.status).toBe(200);
+    expect(await ui.text()).toContain('swagger');
+  });
+});

@@ -1,0 +1,258 @@
+#!/usr/bin/env node
+/**
+ * `pnpm stack`: the whole system in the foreground with real Kafka, Postgres and MailDev.
+ * Ctrl-C stops the services first, then the infrastructure.
+ */
+import { ALL_TOPICS, TOPIC_PARTITIONS } from '@shop/contracts';
+import { bootstrapDatabase, serviceDatabaseUrl } from '@shop/database';
+import { ensureTopics, startKafka, type RunningKafka } from '../kafka';
+import { startMaildev, type RunningMaildev } from '../maildev';
+import { startPostgres, type RunningPostgres } from '../postgres';
+import { startService, type ServiceName, type ServiceProcess } from '../service-process';
+
+const DATABASE = 'shop';
+
+const COLOURS = {
+  kafka: 35,
+  postgres: 34,
+  mail: 33,
+  order: 36,
+  inventory: 32,
+  notification: 93,
+  stack: 1,
+} as const;
+type Source = keyof typeof COLOURS;
+
+const useColour = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+const PREFIX_WIDTH = Math.max(...Object.keys(COLOURS).map((name) => name.length)) + 2;
+
+function logger(source: Source): (line: string) => void {
+  const label = `[${source}]`.padEnd(PREFIX_WIDTH);
+  const prefix = useColour ? `\u001b[${COLOURS[source]}m${label}\u001b[0m` : label;
+  return (line) => console.log(`${prefix} ${line}`);
+}
+
+const say = logger('stack');
+
+function loud(message: string): void {
+  const text = `!!! ${message} !!!`;
+  console.error(useColour ? `\u001b[1;41;97m${text}\u001b[0m` : text);
+}
+
+function envPort(name: string, fallback: number): number {
+  const value = process.env[name];
+  if (!value) return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port <= 0 || port > 65_535)
+    throw new Error(`${name}=${value} is not a port`);
+  return port;
+}
+
+interface ServiceSpec {
+  name: ServiceName;
+  source: Source;
+  port: number;
+  extraEnv: Record<string, string>;
+}
+
+interface Stack {
+  kafka?: RunningKafka;
+  postgres?: RunningPostgres;
+  maildev?: RunningMaildev;
+  services: ServiceProcess[];
+  stopping: boolean;
+}
+
+const ports = {
+  kafka: envPort('KAFKA_PORT', 9092),
+  kafkaController: envPort('KAFKA_CONTROLLER_PORT', 9093),
+  postgres: envPort('POSTGRES_PORT', 54329),
+  mailSmtp: envPort('MAILDEV_SMTP_PORT', 1025),
+  mailWeb: envPort('MAILDEV_WEB_PORT', 1080),
+  order: envPort('ORDER_PORT', 3000),
+  inventory: envPort('INVENTORY_PORT', 3001),
+  notification: envPort('NOTIFICATION_PORT', 3002),
+};
+
+/** One entry per instance: replicas later are more entries with other ports. */
+function serviceSpecs(smtpUrl: string): ServiceSpec[] {
+  return [
+    { name: 'order-service', source: 'order', port: ports.order, extraEnv: {} },
+    { name: 'inventory-service', source: 'inventory', port: ports.inventory, extraEnv: {} },
+    {
+      name: 'notification-service',
+      source: 'notification',
+      port: ports.notification,
+      extraEnv: { SMTP_URL: smtpUrl },
+    },
+  ];
+}
+
+const CATALOGUE = [
+  { sku: 'KEYBOARD-01', name: 'Mechanical keyboard', stock: 100 },
+  { sku: 'MOUSE-01', name: 'Wireless mouse', stock: 250 },
+  { sku: 'MONITOR-27', name: '27-inch monitor', stock: 20 },
+  { sku: 'CABLE-USBC', name: 'USB-C cable', stock: 1000 },
+];
+
+async function startInfrastructure(stack: Stack): Promise<void> {
+  say('starting Kafka and Postgres');
+  const [kafka, postgres] = await Promise.allSettled([
+    startKafka({ port: ports.kafka, controllerPort: ports.kafkaController, log: logger('kafka') }),
+    startPostgres({
+      port: ports.postgres,
+      ...(process.env.DATABASE_URL ? { externalUrl: process.env.DATABASE_URL } : {}),
+      log: logger('postgres'),
+    }),
+  ]);
+  if (kafka.status === 'fulfilled') stack.kafka = kafka.value;
+  if (postgres.status === 'fulfilled') stack.postgres = postgres.value;
+  if (kafka.status === 'rejected') throw kafka.reason;
+  if (postgres.status === 'rejected') throw postgres.reason;
+  say(`Kafka ready at ${kafka.value.brokers}`);
+  say(`Postgres ready at ${redact(postgres.value.adminUrl)}`);
+
+  await bootstrapDatabase(postgres.value.adminUrl, DATABASE);
+  await ensureTopics(kafka.value.brokers, ALL_TOPICS, TOPIC_PARTITIONS);
+  say(`database "${DATABASE}" and topics ${ALL_TOPICS.join(', ')} ready`);
+
+  stack.maildev = await startMaildev({ smtpPort: ports.mailSmtp, webPort: ports.mailWeb });
+  logger('mail')(`MailDev SMTP ${stack.maildev.smtpUrl}, inbox ${stack.maildev.webUrl}`);
+}
+
+async function startServices(
+  stack: Stack,
+  kafka: RunningKafka,
+  postgres: RunningPostgres,
+  smtpUrl: string,
+): Promise<void> {
+  const results = await Promise.allSettled(
+    serviceSpecs(smtpUrl).map(async (spec) => {
+      const service = await startService({
+        name: spec.name,
+        port: spec.port,
+        log: logger(spec.source),
+        env: {
+          DATABASE_URL: serviceDatabaseUrl(postgres.adminUrl, spec.name, DATABASE),
+          KAFKA_BROKERS: kafka.brokers,
+          LOG_FORMAT: 'pretty',
+          ...spec.extraEnv,
+        },
+      });
+      stack.services.push(service);
+      watchForCrash(stack, service);
+      say(`${spec.name} healthy at ${service.baseUrl} (pid ${service.pid})`);
+    }),
+  );
+  const failed = results.find(
+    (result): result is PromiseRejectedResult => result.status === 'rejected',
+  );
+  if (failed) throw failed.reason;
+}
+
+function watchForCrash(stack: Stack, service: ServiceProcess): void {
+  void service.exited.then((code) => {
+    if (stack.stopping) return;
+    loud(
+      `${service.name} (pid ${service.pid}) DIED with exit code ${String(code)}; the rest keeps running`,
+    );
+    for (const line of service.output().slice(-20)) console.error(`    ${line}`);
+  });
+}
+
+async function seedCatalogue(inventoryUrl: string): Promise<void> {
+  for (const product of CATALOGUE) {
+    const url = `${inventoryUrl}/products/${encodeURIComponent(product.sku)}`;
+    const existing = await fetch(url);
+    if (existing.status !== 404) continue;
+    const response = await fetch(url, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: product.name, stock: product.stock }),
+    });
+    if (!response.ok)
+      throw new Error(`seeding ${product.sku} failed: ${response.status} ${await response.text()}`);
+    say(`seeded ${product.sku} (${product.stock} in stock)`);
+  }
+}
+
+function printBanner(maildev: RunningMaildev): void {
+  const lines = [
+    '',
+    'The stack is up. Ctrl-C stops everything.',
+    '',
+    `  Order API        http://localhost:${ports.order}`,
+    `  Swagger UI       http://localhost:${ports.order}/docs`,
+    `  Inventory API    http://localhost:${ports.inventory}`,
+    `  Notifications    http://localhost:${ports.notification}`,
+    `  MailDev inbox    ${maildev.webUrl}`,
+    `  Kafka            127.0.0.1:${ports.kafka}`,
+    '',
+    'Place an order:',
+    `  curl -s -X POST http://localhost:${ports.order}/orders -H 'content-type: application/json' \\`,
+    `    -d '{"customerEmail":"ada@example.com","items":[{"sku":"KEYBOARD-01","quantity":1}]}'`,
+    '',
+  ];
+  for (const line of lines) say(line);
+}
+
+async function shutdown(stack: Stack): Promise<void> {
+  stack.stopping = true;
+  say('stopping services');
+  await Promise.allSettled(stack.services.map((service) => service.stop()));
+  await stopQuietly('MailDev', stack.maildev?.stop());
+  await stopQuietly('Kafka', stack.kafka?.stop());
+  await stopQuietly('Postgres', stack.postgres?.stop());
+  say('stopped');
+}
+
+async function stopQuietly(what: string, stopping: Promise<void> | undefined): Promise<void> {
+  try {
+    await stopping;
+  } catch (error) {
+    say(
+      `could not stop ${what} cleanly: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
+
+function redact(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
+
+function onStopSignal(stack: Stack): void {
+  let signalled = false;
+  const handler = (signal: NodeJS.Signals): void => {
+    if (signalled) {
+      say('second signal: exiting now');
+      process.exit(1);
+    }
+    signalled = true;
+    say(`${signal} received`);
+    void shutdown(stack).then(() => process.exit(0));
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
+async function main(): Promise<void> {
+  const stack: Stack = { services: [], stopping: false };
+  onStopSignal(stack);
+  try {
+    await startInfrastructure(stack);
+    const { kafka, postgres, maildev } = stack;
+    if (!kafka || !postgres || !maildev) throw new Error('infrastructure did not start');
+    await startServices(stack, kafka, postgres, `smtp://127.0.0.1:${ports.mailSmtp}`);
+    await seedCatalogue(`http://127.0.0.1:${ports.inventory}`);
+    printBanner(maildev);
+  } catch (error) {
+    loud('the stack failed to start');
+    console.error(error instanceof Error ? error.message : String(error));
+    await shutdown(stack);
+    process.exit(1);
+  }
+}
+
+void main();

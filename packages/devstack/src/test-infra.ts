@@ -1,0 +1,169 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  bootstrapDatabase,
+  dropDatabase,
+  serviceDatabaseUrl,
+  type ServiceName,
+} from '@shop/database';
+import { startKafka, type RunningKafka } from './kafka';
+import { startPostgres, type RunningPostgres } from './postgres';
+import { freePort } from './wait';
+
+export interface TestInfra {
+  kafkaBrokers: string;
+  adminDatabaseUrl: string;
+  /** Holds the data and the kafka.log / postgres.log files. */
+  tempDir: string;
+  /** Stops what was started and deletes tempDir; `keepLogs` deletes only the data (for post-mortems). */
+  stop(keepLogs?: boolean): Promise<void>;
+}
+
+export interface TestInfraOptions {
+  /** Reuse these instead of starting a broker / server. */
+  kafkaBrokers?: string;
+  adminDatabaseUrl?: string;
+}
+
+const DATA_DIRS = ['kafka', 'kafka-config', 'postgres'];
+
+/** Throwaway Kafka and Postgres on free ports, data in a temp dir, logs to files there. */
+export async function startTestInfra(options: TestInfraOptions = {}): Promise<TestInfra> {
+  const tempDir = await mkdtemp(join(tmpdir(), 'shop-test-infra-'));
+  // Under root Postgres runs as the OS user "postgres", which must be able to enter this folder.
+  await chmod(tempDir, 0o755);
+  const logs: WriteStream[] = [];
+  const logTo = (file: string): ((line: string) => void) => {
+    const stream = createWriteStream(join(tempDir, file), { flags: 'a' });
+    logs.push(stream);
+    return (line) => stream.write(`${line}\n`);
+  };
+
+  const started: Array<RunningKafka | RunningPostgres> = [];
+  const stop = async (keepLogs = false): Promise<void> => {
+    await Promise.allSettled(started.map((handle) => handle.stop()));
+    await Promise.all(logs.map((stream) => new Promise((resolve) => stream.end(resolve))));
+    const doomed = keepLogs ? DATA_DIRS.map((dir) => join(tempDir, dir)) : [tempDir];
+    await Promise.all(doomed.map((dir) => rm(dir, { recursive: true, force: true })));
+  };
+  try {
+    const [kafkaBrokers, adminDatabaseUrl] = await Promise.all([
+      options.kafkaBrokers ?? startTestKafka(tempDir, logTo('kafka.log'), started),
+      options.adminDatabaseUrl ?? startTestPostgres(tempDir, logTo('postgres.log'), started),
+    ]);
+    return { kafkaBrokers, adminDatabaseUrl, tempDir, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function startTestKafka(
+  tempDir: string,
+  log: (line: string) => void,
+  started: Array<RunningKafka | RunningPostgres>,
+): Promise<string> {
+  const kafka = await startKafka({
+    port: await freePort(),
+    controllerPort: await freePort(),
+    dataDir: join(tempDir, 'kafka'),
+    fresh: true,
+    log,
+  });
+  started.push(kafka);
+  return kafka.brokers;
+}
+
+async function startTestPostgres(
+  tempDir: string,
+  log: (line: string) => void,
+  started: Array<RunningKafka | RunningPostgres>,
+): Promise<string> {
+  const postgres = await startPostgres({
+    port: await freePort(),
+    dataDir: join(tempDir, 'postgres'),
+    fresh: true,
+    durable: false,
+    log,
+  });
+  started.push(postgres);
+  return postgres.adminUrl;
+}
+
+// Jest loads global setup and teardown in one process; a global symbol survives separate module loads.
+const HANDLE = Symbol.for('@shop/devstack/test-infra');
+type GlobalWithHandle = typeof globalThis & { [HANDLE]?: TestInfra };
+
+/**
+ * Jest global setup: makes sure TEST_KAFKA_BROKERS and TEST_ADMIN_DATABASE_URL point at a
+ * running Kafka and Postgres, starting what the root `pnpm test` wrapper did not.
+ */
+export async function ensureTestInfra(): Promise<void> {
+  const env = process.env;
+  if (env.TEST_KAFKA_BROKERS && env.TEST_ADMIN_DATABASE_URL) return;
+  const options: TestInfraOptions = {};
+  if (env.TEST_KAFKA_BROKERS) options.kafkaBrokers = env.TEST_KAFKA_BROKERS;
+  const adminUrl = env.TEST_ADMIN_DATABASE_URL ?? env.TEST_DATABASE_URL;
+  if (adminUrl) options.adminDatabaseUrl = adminUrl;
+  const infra = await startTestInfra(options);
+  // Jest workers inherit the global-setup process's environment.
+  env.TEST_KAFKA_BROKERS = infra.kafkaBrokers;
+  env.TEST_ADMIN_DATABASE_URL = infra.adminDatabaseUrl;
+  (globalThis as GlobalWithHandle)[HANDLE] = infra;
+}
+
+/** Jest global teardown: stops only what ensureTestInfra started. */
+export async function teardownTestInfra(): Promise<void> {
+  const holder = globalThis as GlobalWithHandle;
+  const infra = holder[HANDLE];
+  delete holder[HANDLE];
+  await infra?.stop();
+}
+
+const HOW_TO_RUN = 'run through jest with @shop/jest-preset integration config or `pnpm test`';
+
+export function testKafkaBrokers(): string {
+  const brokers = process.env.TEST_KAFKA_BROKERS;
+  if (!brokers) throw new Error(`TEST_KAFKA_BROKERS is not set: ${HOW_TO_RUN}`);
+  return brokers;
+}
+
+export function testAdminDatabaseUrl(): string {
+  const url = process.env.TEST_ADMIN_DATABASE_URL;
+  if (!url) throw new Error(`TEST_ADMIN_DATABASE_URL is not set: ${HOW_TO_RUN}`);
+  return url;
+}
+
+export interface TestDatabase {
+  name: string;
+  adminUrl: string;
+  urlFor(service: ServiceName): string;
+  drop(): Promise<void>;
+}
+
+/** A fresh database (with the per-service roles and schemas) for one test file. */
+export async function createTestDatabase(prefix: string): Promise<TestDatabase> {
+  const serverUrl = testAdminDatabaseUrl();
+  const cleanPrefix = prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .replace(/^[^a-z_]/, '_$&');
+  const name = `${cleanPrefix}_${randomBytes(4).toString('hex')}`.slice(0, 63);
+  await bootstrapDatabase(serverUrl, name);
+  const adminUrl = withDatabase(serverUrl, name);
+  return {
+    name,
+    adminUrl,
+    urlFor: (service) => serviceDatabaseUrl(serverUrl, service, name),
+    drop: () => dropDatabase(serverUrl, name),
+  };
+}
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
