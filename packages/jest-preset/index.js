@@ -32,7 +32,9 @@ function integration() {
     testMatch: ['**/*.test.ts'],
     // Resolved from the package under test (it lists @shop/devstack), so this preset depends on nothing of ours.
     globalSetup: require.resolve('@shop/devstack/jest/global-setup', { paths: [process.cwd()] }),
-    globalTeardown: require.resolve('@shop/devstack/jest/global-teardown', { paths: [process.cwd()] }),
+    globalTeardown: require.resolve('@shop/devstack/jest/global-teardown', {
+      paths: [process.cwd()],
+    }),
   };
 }
 

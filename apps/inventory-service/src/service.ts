@@ -10,6 +10,7 @@ export const inventoryService: ServiceDefinition<typeof inventoryConfigSchema> =
   module: (config, logger) => AppModule.register(config, logger),
   openApi: {
     title: 'Inventory service',
-    description: 'Owns products and stock; reserves and releases stock for orders it learns of over Kafka.',
+    description:
+      'Owns products and stock; reserves and releases stock for orders it learns of over Kafka.',
   },
 };

@@ -10,7 +10,11 @@ export class AppModule {
   static register(config: OrderConfig, logger: Logger): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forService({ config, logger, publishesEvents: true }), PrismaModule, OrdersModule],
+      imports: [
+        PlatformModule.forService({ config, logger, publishesEvents: true }),
+        PrismaModule,
+        OrdersModule,
+      ],
     };
   }
 }

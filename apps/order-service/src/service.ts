@@ -10,6 +10,7 @@ export const orderService: ServiceDefinition<typeof orderConfigSchema> = {
   module: (config, logger) => AppModule.register(config, logger),
   openApi: {
     title: 'Order service',
-    description: 'Places orders and answers at once (202); stock and email are handled asynchronously over Kafka.',
+    description:
+      'Places orders and answers at once (202); stock and email are handled asynchronously over Kafka.',
   },
 };

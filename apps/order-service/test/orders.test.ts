@@ -37,7 +37,10 @@ beforeAll(async () => {
     KAFKA_GROUP_ID: groupId,
     LOG_LEVEL: 'warn',
   });
-  [probe, producer] = await Promise.all([EventProbe.start(brokers, ALL_TOPICS), TestProducer.start(brokers)]);
+  [probe, producer] = await Promise.all([
+    EventProbe.start(brokers, ALL_TOPICS),
+    TestProducer.start(brokers),
+  ]);
   await waitForHealthy();
 });
 
@@ -101,12 +104,19 @@ describe('order service against real Kafka and Postgres', () => {
     const response = await fetch(`${service.url}/orders`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ customerEmail: 'ada@example.com', items: [{ sku: 'KB-1', quantity: 2 }] }),
+      body: JSON.stringify({
+        customerEmail: 'ada@example.com',
+        items: [{ sku: 'KB-1', quantity: 2 }],
+      }),
     });
     expect(response.status).toBe(202);
     const order = (await response.json()) as OrderBody;
     expect(response.headers.get('location')).toBe(`/orders/${order.id}`);
-    expect(order).toMatchObject({ status: 'PENDING', customerEmail: 'ada@example.com', items: [{ sku: 'KB-1', quantity: 2 }] });
+    expect(order).toMatchObject({
+      status: 'PENDING',
+      customerEmail: 'ada@example.com',
+      items: [{ sku: 'KB-1', quantity: 2 }],
+    });
 
     const [placed] = await probe.waitForType(OrderPlaced.type, order.id);
     expect(placed?.topic).toBe(Topics.orderEvents);
@@ -121,7 +131,10 @@ describe('order service against real Kafka and Postgres', () => {
     await producer.send(StockReserved.topic, order.id, reserved);
     await waitForStatus(order.id, 'CONFIRMED');
     const [confirmed] = await probe.waitForType('OrderConfirmed', order.id);
-    expect(confirmed?.event).toMatchObject({ causationId: reserved.eventId, correlationId: order.id });
+    expect(confirmed?.event).toMatchObject({
+      causationId: reserved.eventId,
+      correlationId: order.id,
+    });
   });
 
   it('handles a redelivered StockReserved once: one OrderConfirmed however often it arrives', async () => {
@@ -142,14 +155,21 @@ describe('order service against real Kafka and Postgres', () => {
     const order = await placeOrder();
     const rejection = createEvent(
       StockReservationRejected,
-      { orderId: order.id, reason: { code: 'INSUFFICIENT_STOCK', sku: 'KB-1', requested: 2, available: 1 } },
+      {
+        orderId: order.id,
+        reason: { code: 'INSUFFICIENT_STOCK', sku: 'KB-1', requested: 2, available: 1 },
+      },
       { correlationId: order.id, causationId: randomUUID() },
     );
     await producer.send(StockReservationRejected.topic, order.id, rejection);
     const rejected = await waitForStatus(order.id, 'REJECTED');
-    expect(rejected.rejectionReason).toBe('insufficient stock for SKU KB-1: requested 2, available 1');
+    expect(rejected.rejectionReason).toBe(
+      'insufficient stock for SKU KB-1: requested 2, available 1',
+    );
     const [event] = await probe.waitForType('OrderRejected', order.id);
-    expect(event?.event?.payload).toMatchObject({ reason: { code: 'INSUFFICIENT_STOCK', sku: 'KB-1' } });
+    expect(event?.event?.payload).toMatchObject({
+      reason: { code: 'INSUFFICIENT_STOCK', sku: 'KB-1' },
+    });
   });
 
   it('cancels a confirmed order, announces OrderCancelled, and refuses to cancel it twice with 409', async () => {
@@ -161,16 +181,24 @@ describe('order service against real Kafka and Postgres', () => {
     expect(cancel.status).toBe(202);
     expect(await cancel.json()).toMatchObject({ status: 'CANCELLED' });
     const [cancelled] = await probe.waitForType('OrderCancelled', order.id);
-    expect(cancelled?.event?.payload).toMatchObject({ previousStatus: 'CONFIRMED', items: [{ sku: 'KB-1', quantity: 2 }] });
+    expect(cancelled?.event?.payload).toMatchObject({
+      previousStatus: 'CONFIRMED',
+      items: [{ sku: 'KB-1', quantity: 2 }],
+    });
 
     const again = await fetch(`${service.url}/orders/${order.id}/cancel`, { method: 'POST' });
     expect(again.status).toBe(409);
-    expect(await again.json()).toMatchObject({ statusCode: 409, message: expect.stringContaining('CANCELLED') });
+    expect(await again.json()).toMatchObject({
+      statusCode: 409,
+      message: expect.stringContaining('CANCELLED'),
+    });
   });
 
   it('leaves a cancelled order cancelled when inventory reserves for it afterwards', async () => {
     const order = await placeOrder();
-    expect((await fetch(`${service.url}/orders/${order.id}/cancel`, { method: 'POST' })).status).toBe(202);
+    expect(
+      (await fetch(`${service.url}/orders/${order.id}/cancel`, { method: 'POST' })).status,
+    ).toBe(202);
     const late = await producer.send(StockReserved.topic, order.id, stockReserved(order.id));
     await producer.waitUntilConsumed(groupId, StockReserved.topic, late);
     expect((await getOrder(order.id)).status).toBe('CANCELLED');
@@ -179,8 +207,14 @@ describe('order service against real Kafka and Postgres', () => {
   it('skips an invalid message without blocking the events behind it on the same partition', async () => {
     const order = await placeOrder();
     await producer.send(Topics.inventoryEvents, order.id, '{this is not json');
-    await producer.send(Topics.inventoryEvents, order.id, { ...stockReserved(order.id), payload: { orderId: 'nope' } });
-    await producer.send(Topics.inventoryEvents, order.id, { ...stockReserved(order.id), version: 99 });
+    await producer.send(Topics.inventoryEvents, order.id, {
+      ...stockReserved(order.id),
+      payload: { orderId: 'nope' },
+    });
+    await producer.send(Topics.inventoryEvents, order.id, {
+      ...stockReserved(order.id),
+      version: 99,
+    });
     await producer.send(StockReserved.topic, order.id, stockReserved(order.id));
     await waitForStatus(order.id, 'CONFIRMED');
   });
@@ -188,22 +222,32 @@ describe('order service against real Kafka and Postgres', () => {
   it('answers 404 with a JSON error for an unknown order and 400 for an id that is not a UUID', async () => {
     const unknown = await fetch(`${service.url}/orders/${randomUUID()}`);
     expect(unknown.status).toBe(404);
-    expect(await unknown.json()).toMatchObject({ statusCode: 404, message: expect.stringContaining('does not exist') });
+    expect(await unknown.json()).toMatchObject({
+      statusCode: 404,
+      message: expect.stringContaining('does not exist'),
+    });
     const malformed = await fetch(`${service.url}/orders/not-a-uuid`);
     expect(malformed.status).toBe(400);
   });
 
   it('rejects an invalid order with 400 naming each field, and stores nothing', async () => {
-    const before = (await (await fetch(`${service.url}/orders?limit=100`)).json()) as { items: unknown[] };
+    const before = (await (await fetch(`${service.url}/orders?limit=100`)).json()) as {
+      items: unknown[];
+    };
     const response = await fetch(`${service.url}/orders`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ customerEmail: 'not-an-email', items: [{ sku: 'KB-1', quantity: 1.5 }] }),
+      body: JSON.stringify({
+        customerEmail: 'not-an-email',
+        items: [{ sku: 'KB-1', quantity: 1.5 }],
+      }),
     });
     expect(response.status).toBe(400);
     const body = (await response.json()) as { issues: Array<{ field: string }> };
     expect(body.issues.map((issue) => issue.field)).toEqual(['customerEmail', 'items.0.quantity']);
-    const after = (await (await fetch(`${service.url}/orders?limit=100`)).json()) as { items: unknown[] };
+    const after = (await (await fetch(`${service.url}/orders?limit=100`)).json()) as {
+      items: unknown[];
+    };
     expect(after.items).toHaveLength(before.items.length);
   });
 
@@ -224,8 +268,12 @@ describe('order service against real Kafka and Postgres', () => {
   });
 
   it('serves its OpenAPI description and Swagger UI at /docs', async () => {
-    const spec = (await (await fetch(`${service.url}/docs/openapi.json`)).json()) as { paths: Record<string, unknown> };
-    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/orders', '/orders/{id}', '/orders/{id}/cancel']));
+    const spec = (await (await fetch(`${service.url}/docs/openapi.json`)).json()) as {
+      paths: Record<string, unknown>;
+    };
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining(['/orders', '/orders/{id}', '/orders/{id}/cancel']),
+    );
     const ui = await fetch(`${service.url}/docs`);
     expect(ui.status).toBe(200);
     expect(await ui.text()).toContain('swagger');

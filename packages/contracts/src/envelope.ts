@@ -15,8 +15,11 @@ export const envelopeSchema = z.object({
 
 export type EnvelopeHeader = z.infer<typeof envelopeSchema>;
 
-export interface EventEnvelope<TType extends string, TVersion extends number, TPayload>
-  extends EnvelopeHeader {
+export interface EventEnvelope<
+  TType extends string,
+  TVersion extends number,
+  TPayload,
+> extends EnvelopeHeader {
   type: TType;
   version: TVersion;
   payload: TPayload;
@@ -40,15 +43,17 @@ export interface EventContract<
 export type PayloadOf<C extends EventContract> = z.output<C['payload']>;
 export type EventOf<C extends EventContract> = EventEnvelope<C['type'], C['version'], PayloadOf<C>>;
 
-export function defineEvent<TType extends string, TVersion extends number, TPayload extends z.ZodType>(
-  definition: {
-    type: TType;
-    version: TVersion;
-    topic: TopicName;
-    payload: TPayload;
-    key: (payload: z.output<TPayload>) => string;
-  },
-): EventContract<TType, TVersion, TPayload> {
+export function defineEvent<
+  TType extends string,
+  TVersion extends number,
+  TPayload extends z.ZodType,
+>(definition: {
+  type: TType;
+  version: TVersion;
+  topic: TopicName;
+  payload: TPayload;
+  key: (payload: z.output<TPayload>) => string;
+}): EventContract<TType, TVersion, TPayload> {
   const schema = envelopeSchema.extend({
     type: z.literal(definition.type),
     version: z.literal(definition.version),

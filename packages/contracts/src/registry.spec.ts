@@ -28,7 +28,11 @@ describe('event contracts', () => {
       { orderId, customerEmail: 'ada@example.com', items: [{ sku: 'A-1', quantity: 1 }] },
       context,
     );
-    const raw = JSON.stringify({ ...event, extra: true, payload: { ...event.payload, gift: true } });
+    const raw = JSON.stringify({
+      ...event,
+      extra: true,
+      payload: { ...event.payload, gift: true },
+    });
     const decoded = decodeEvent(raw, [OrderPlaced]);
     expect(decoded.kind).toBe('event');
     if (decoded.kind === 'event') expect(decoded.event.payload).not.toHaveProperty('gift');
@@ -68,8 +72,13 @@ describe('event contracts', () => {
       { orderId, customerEmail: 'ada@example.com', items: [{ sku: 'A-1', quantity: 1 }] },
       context,
     );
-    const broken = { ...event, payload: { ...event.payload, items: [{ sku: 'A-1', quantity: -1 }] } };
+    const broken = {
+      ...event,
+      payload: { ...event.payload, items: [{ sku: 'A-1', quantity: -1 }] },
+    };
     const decoded = decodeEvent(JSON.stringify(broken), [OrderPlaced]);
-    expect(decoded.kind === 'invalid' && decoded.error.message).toContain('payload.items.0.quantity');
+    expect(decoded.kind === 'invalid' && decoded.error.message).toContain(
+      'payload.items.0.quantity',
+    );
   });
 });

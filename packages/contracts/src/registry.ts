@@ -72,7 +72,10 @@ export type Decoded =
  * A well-formed event of a type the caller does not handle is `unhandled` (ignored, not an error):
  * consumers of a shared topic skip what is not theirs. A type it handles at an unknown version is invalid.
  */
-export function decodeEvent(raw: Buffer | string | null, handled: readonly EventContract[]): Decoded {
+export function decodeEvent(
+  raw: Buffer | string | null,
+  handled: readonly EventContract[],
+): Decoded {
   if (raw === null) return invalid('message has no value');
   let json: unknown;
   try {
@@ -83,7 +86,11 @@ export function decodeEvent(raw: Buffer | string | null, handled: readonly Event
   const header = envelopeSchema.loose().safeParse(json);
   if (!header.success) {
     const id = extractString(json, 'eventId');
-    return invalid(`envelope is invalid: ${formatIssues(header.error)}`, id, extractString(json, 'type'));
+    return invalid(
+      `envelope is invalid: ${formatIssues(header.error)}`,
+      id,
+      extractString(json, 'type'),
+    );
   }
   const { eventId, type, version } = header.data;
   const sameType = handled.filter((contract) => contract.type === type);
@@ -91,7 +98,11 @@ export function decodeEvent(raw: Buffer | string | null, handled: readonly Event
   const contract = sameType.find((candidate) => candidate.version === version);
   if (!contract) {
     const known = sameType.map((candidate) => candidate.version).join(', ');
-    return invalid(`${type} version ${version} is unknown (this consumer reads ${known})`, eventId, type);
+    return invalid(
+      `${type} version ${version} is unknown (this consumer reads ${known})`,
+      eventId,
+      type,
+    );
   }
   const parsed = contract.schema.safeParse(json);
   if (!parsed.success) {

@@ -80,7 +80,10 @@ export async function applyMigrations(options: MigrateOptions): Promise<string[]
         await client.query('ROLLBACK');
         throw new Error(`migration ${migration.name} failed: ${(error as Error).message}`);
       }
-      options.logger?.info({ migration: migration.name, schema: options.schema }, 'migration applied');
+      options.logger?.info(
+        { migration: migration.name, schema: options.schema },
+        'migration applied',
+      );
       applied.push(migration.name);
     }
   } finally {

@@ -26,7 +26,11 @@ export function serviceDatabase(service: ServiceName): ServiceDatabase {
  * The connection URL a service uses: same host and database as the admin URL, the service's
  * own role. Development passwords equal the role name; production sets DATABASE_URL itself.
  */
-export function serviceDatabaseUrl(adminUrl: string, service: ServiceName, database?: string): string {
+export function serviceDatabaseUrl(
+  adminUrl: string,
+  service: ServiceName,
+  database?: string,
+): string {
   const { role } = serviceDatabase(service);
   const url = new URL(adminUrl);
   url.username = role;

@@ -23,7 +23,11 @@ export class EventProbe {
   private constructor(private readonly consumer: Consumer) {}
 
   static async start(brokers: string, topics: readonly string[]): Promise<EventProbe> {
-    const kafka = new Kafka({ clientId: 'event-probe', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({
+      clientId: 'event-probe',
+      brokers: brokers.split(','),
+      logLevel: logLevel.NOTHING,
+    });
     const consumer = kafka.consumer({ groupId: `event-probe-${randomUUID()}` });
     const probe = new EventProbe(consumer);
     let joined = false;
@@ -41,7 +45,10 @@ export class EventProbe {
         });
       },
     });
-    await waitFor(() => joined, { timeoutMs: 30_000, description: 'the event probe to join its group' });
+    await waitFor(() => joined, {
+      timeoutMs: 30_000,
+      description: 'the event probe to join its group',
+    });
     return probe;
   }
 
@@ -56,7 +63,8 @@ export class EventProbe {
   ofType(type: string, orderId?: string): ObservedEvent[] {
     return this.matching(
       (observed) =>
-        observed.event?.type === type && (orderId === undefined || observed.event.payload.orderId === orderId),
+        observed.event?.type === type &&
+        (orderId === undefined || observed.event.payload.orderId === orderId),
     );
   }
 
@@ -76,8 +84,12 @@ export class EventProbe {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.listeners.delete(check);
-        const seenTypes = this.seen.map((observed) => observed.event?.type ?? '(not JSON)').join(', ');
-        reject(new Error(`timed out waiting for ${count} × ${description}; seen so far: [${seenTypes}]`));
+        const seenTypes = this.seen
+          .map((observed) => observed.event?.type ?? '(not JSON)')
+          .join(', ');
+        reject(
+          new Error(`timed out waiting for ${count} × ${description}; seen so far: [${seenTypes}]`),
+        );
       }, options.timeoutMs ?? 30_000);
       const check = () => {
         const matches = found();
@@ -116,13 +128,21 @@ export class TestProducer {
   ) {}
 
   static async start(brokers: string): Promise<TestProducer> {
-    const kafka = new Kafka({ clientId: 'test-producer', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({
+      clientId: 'test-producer',
+      brokers: brokers.split(','),
+      logLevel: logLevel.NOTHING,
+    });
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
     return new TestProducer(producer, brokers);
   }
 
-  async send(topic: string, key: string, value: string | object): Promise<{ partition: number; offset: string }> {
+  async send(
+    topic: string,
+    key: string,
+    value: string | object,
+  ): Promise<{ partition: number; offset: string }> {
     const [metadata] = await this.producer.send({
       topic,
       acks: -1,
@@ -142,14 +162,20 @@ export class TestProducer {
     delivered: { partition: number; offset: string },
     timeoutMs = 30_000,
   ): Promise<void> {
-    const kafka = new Kafka({ clientId: 'test-offsets', brokers: this.brokers.split(','), logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({
+      clientId: 'test-offsets',
+      brokers: this.brokers.split(','),
+      logLevel: logLevel.NOTHING,
+    });
     const admin = kafka.admin();
     await admin.connect();
     try {
       await waitFor(
         async () => {
           const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-          const committed = offsets?.partitions.find((entry) => entry.partition === delivered.partition)?.offset;
+          const committed = offsets?.partitions.find(
+            (entry) => entry.partition === delivered.partition,
+          )?.offset;
           return committed !== undefined && BigInt(committed) > BigInt(delivered.offset);
         },
         {

@@ -7,3 +7,4 @@ export * from './maildev';
 export * from './service-process';
 export * from './test-infra';
 export * from './event-probe';
+export * from './http';

@@ -23,7 +23,12 @@ export function createLogger(options: LoggerOptions): Logger {
       options.format === 'pretty'
         ? {
             target: 'pino-pretty',
-            options: { colorize: true, singleLine: true, ignore: 'pid,hostname,service', translateTime: 'HH:MM:ss.l' },
+            options: {
+              colorize: true,
+              singleLine: true,
+              ignore: 'pid,hostname,service',
+              translateTime: 'HH:MM:ss.l',
+            },
           }
         : undefined,
   });

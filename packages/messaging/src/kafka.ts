@@ -29,10 +29,12 @@ export function createKafka(options: KafkaConnectionOptions, logger: Logger): Ka
       ({ level, log }: LogEntry) => {
         const { message, ...details } = log;
         if (level <= logLevel.ERROR) kafkaLogger.error(details, message);
-        else if (level === logLevel.WARN && !EXPECTED_WARNINGS.some((text) => message.startsWith(text))) {
+        else if (
+          level === logLevel.WARN &&
+          !EXPECTED_WARNINGS.some((text) => message.startsWith(text))
+        ) {
           kafkaLogger.warn(details, message);
-        }
-        else kafkaLogger.debug(details, message);
+        } else kafkaLogger.debug(details, message);
       },
   });
 }

@@ -30,8 +30,8 @@ class PlatformLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const publisher = this.moduleRef.get(KafkaEventPublisher, { strict: false });
-    const relay = this.moduleRef.get(OutboxRelay, { strict: false });
+    const publisher = this.find(KafkaEventPublisher);
+    const relay = this.find(OutboxRelay);
     await publisher?.connect();
     await relay?.start();
   }
@@ -68,29 +68,44 @@ export class PlatformModule {
         provide: PG_POOL,
         useFactory: () => {
           const pool = new Pool({ connectionString: config.DATABASE_URL, max: 4 });
-          pool.on('error', (error) => logger.warn({ err: error }, 'idle Postgres connection failed'));
+          pool.on('error', (error) =>
+            logger.warn({ err: error }, 'idle Postgres connection failed'),
+          );
           return pool;
         },
       },
       {
         provide: KAFKA,
-        useFactory: () => createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }, logger),
+        useFactory: () =>
+          createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }, logger),
       },
       {
         provide: KafkaEventServer,
         inject: [KAFKA],
-        useFactory: (kafka: Kafka) => new KafkaEventServer({ kafka, groupId: config.KAFKA_GROUP_ID, logger }),
+        useFactory: (kafka: Kafka) =>
+          new KafkaEventServer({ kafka, groupId: config.KAFKA_GROUP_ID, logger }),
       },
       PlatformLifecycle,
     ];
-    const exported: Array<symbol | Provider> = [SERVICE_CONFIG, LOGGER, PG_POOL, KAFKA, KafkaEventServer];
+    const exported: Array<symbol | Provider> = [
+      SERVICE_CONFIG,
+      LOGGER,
+      PG_POOL,
+      KAFKA,
+      KafkaEventServer,
+    ];
     if (options.publishesEvents) {
       providers.push(
-        { provide: KafkaEventPublisher, inject: [KAFKA], useFactory: (kafka: Kafka) => new KafkaEventPublisher(kafka) },
+        {
+          provide: KafkaEventPublisher,
+          inject: [KAFKA],
+          useFactory: (kafka: Kafka) => new KafkaEventPublisher(kafka),
+        },
         {
           provide: OutboxRelay,
           inject: [PG_POOL, KafkaEventPublisher],
-          useFactory: (pool: Pool, publisher: KafkaEventPublisher) => new OutboxRelay({ pool, publisher, logger }),
+          useFactory: (pool: Pool, publisher: KafkaEventPublisher) =>
+            new OutboxRelay({ pool, publisher, logger }),
         },
       );
       exported.push(KafkaEventPublisher, OutboxRelay);

@@ -38,7 +38,11 @@ export async function runService<S extends z.ZodType<BaseConfig>>(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningService<z.output<S>>> {
   const config = loadConfig(definition.configSchema, env);
-  const logger = createLogger({ service: definition.name, level: config.LOG_LEVEL, format: config.LOG_FORMAT });
+  const logger = createLogger({
+    service: definition.name,
+    level: config.LOG_LEVEL,
+    format: config.LOG_FORMAT,
+  });
 
   if (config.MIGRATE_ON_START) {
     await applyMigrations({
@@ -49,7 +53,10 @@ export async function runService<S extends z.ZodType<BaseConfig>>(
     });
   }
   await ensureTopics(
-    createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-admin` }, logger),
+    createKafka(
+      { brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-admin` },
+      logger,
+    ),
     ALL_TOPICS,
     TOPIC_PARTITIONS,
   );
@@ -85,7 +92,9 @@ export async function runService<S extends z.ZodType<BaseConfig>>(
 }
 
 /** The entry point of a service's main.ts: a bad config or failed start exits 1 with the reason. */
-export function startService<S extends z.ZodType<BaseConfig>>(definition: ServiceDefinition<S>): void {
+export function startService<S extends z.ZodType<BaseConfig>>(
+  definition: ServiceDefinition<S>,
+): void {
   runService(definition).catch((error: unknown) => {
     process.stderr.write(`${definition.name} failed to start: ${(error as Error).message}\n`);
     process.exit(1);

@@ -29,7 +29,9 @@ export class ProductsService {
     return toView(product);
   }
 
-  async list(query: ListProductsQuery): Promise<{ items: ProductView[]; nextAfter: string | null }> {
+  async list(
+    query: ListProductsQuery,
+  ): Promise<{ items: ProductView[]; nextAfter: string | null }> {
     const products = await this.prisma.product.findMany({
       where: query.after ? { sku: { gt: query.after } } : {},
       orderBy: { sku: 'asc' },

@@ -50,10 +50,14 @@ describe('reservation decision', () => {
   });
 
   it('treats stock exactly equal to the request as enough', () => {
-    expect(decideReservation([{ sku: 'A', quantity: 5 }], [{ sku: 'A', available: 5 }]).kind).toBe('reserve');
+    expect(decideReservation([{ sku: 'A', quantity: 5 }], [{ sku: 'A', available: 5 }]).kind).toBe(
+      'reserve',
+    );
   });
 
   it('rejects when no stock is left', () => {
-    expect(decideReservation([{ sku: 'A', quantity: 1 }], [{ sku: 'A', available: 0 }]).kind).toBe('reject');
+    expect(decideReservation([{ sku: 'A', quantity: 1 }], [{ sku: 'A', available: 0 }]).kind).toBe(
+      'reject',
+    );
   });
 });

@@ -1,5 +1,10 @@
 import { Controller } from '@nestjs/common';
-import { OrderCancelled, OrderPlaced, type OrderCancelledEvent, type OrderPlacedEvent } from '@shop/contracts';
+import {
+  OrderCancelled,
+  OrderPlaced,
+  type OrderCancelledEvent,
+  type OrderPlacedEvent,
+} from '@shop/contracts';
 import { OnEvent } from '@shop/messaging';
 import { ReservationsService } from './reservations.service';
 

@@ -43,7 +43,9 @@ export class ReservationsService {
         );
         return;
       }
-      const values = Prisma.join(decision.lines.map((line) => Prisma.sql`(${line.sku}, ${line.quantity}::int)`));
+      const values = Prisma.join(
+        decision.lines.map((line) => Prisma.sql`(${line.sku}, ${line.quantity}::int)`),
+      );
       await tx.$executeRaw`
         UPDATE products AS p
            SET available = p.available - l.quantity, reserved = p.reserved + l.quantity, updated_at = now()
@@ -52,7 +54,11 @@ export class ReservationsService {
       await tx.reservation.createMany({
         data: decision.lines.map((line) => ({ orderId, sku: line.sku, quantity: line.quantity })),
       });
-      await appendToOutbox(tx, StockReserved, createEvent(StockReserved, { orderId, items: decision.lines }, context));
+      await appendToOutbox(
+        tx,
+        StockReserved,
+        createEvent(StockReserved, { orderId, items: decision.lines }, context),
+      );
     });
   }
 
@@ -70,7 +76,9 @@ export class ReservationsService {
         return;
       }
       released.sort((a, b) => a.sku.localeCompare(b.sku));
-      const values = Prisma.join(released.map((line) => Prisma.sql`(${line.sku}, ${line.quantity}::int)`));
+      const values = Prisma.join(
+        released.map((line) => Prisma.sql`(${line.sku}, ${line.quantity}::int)`),
+      );
       await tx.$executeRaw`
         UPDATE products AS p
            SET available = p.available + l.quantity, reserved = p.reserved - l.quantity, updated_at = now()
@@ -79,7 +87,11 @@ export class ReservationsService {
       await appendToOutbox(
         tx,
         StockReleased,
-        createEvent(StockReleased, { orderId, items: released }, { correlationId: event.correlationId, causationId: event.eventId }),
+        createEvent(
+          StockReleased,
+          { orderId, items: released },
+          { correlationId: event.correlationId, causationId: event.eventId },
+        ),
       );
     });
   }

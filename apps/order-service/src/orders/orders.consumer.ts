@@ -1,5 +1,10 @@
 import { Controller } from '@nestjs/common';
-import { StockReservationRejected, StockReserved, type StockReservationRejectedEvent, type StockReservedEvent } from '@shop/contracts';
+import {
+  StockReservationRejected,
+  StockReserved,
+  type StockReservationRejectedEvent,
+  type StockReservedEvent,
+} from '@shop/contracts';
 import { OnEvent } from '@shop/messaging';
 import { OrdersService } from './orders.service';
 

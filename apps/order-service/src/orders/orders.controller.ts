@@ -13,7 +13,15 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBody, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 import { z } from 'zod';
 import { ZodValidationPipe } from '@shop/service-kit';
@@ -24,7 +32,10 @@ import { ORDER_STATUSES } from './order-status';
 import { InvalidCursorError, OrderNotCancellableError, OrderNotFoundError } from './orders.errors';
 import { OrdersService } from './orders.service';
 
-const uuid = new ParseUUIDPipe({ version: '4', exceptionFactory: () => new BadRequestException('id must be a UUID') });
+const uuid = new ParseUUIDPipe({
+  version: '4',
+  exceptionFactory: () => new BadRequestException('id must be a UUID'),
+});
 const orderSchema = { type: 'object', description: 'An order with its status' } as const;
 
 /** REST transport: validates, calls one domain method, maps domain errors to HTTP. */
@@ -36,7 +47,10 @@ export class OrdersController {
   @Post()
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiBody({ schema: z.toJSONSchema(placeOrderSchema, { io: 'input' }) as object })
-  @ApiAcceptedResponse({ description: 'Order accepted as PENDING; stock and email follow asynchronously', schema: orderSchema })
+  @ApiAcceptedResponse({
+    description: 'Order accepted as PENDING; stock and email follow asynchronously',
+    schema: orderSchema,
+  })
   async place(
     @Body(new ZodValidationPipe(placeOrderSchema, 'order')) body: PlaceOrderDto,
     @Res({ passthrough: true }) response: Response,
@@ -48,10 +62,16 @@ export class OrdersController {
 
   @Get()
   @ApiQuery({ name: 'status', required: false, enum: ORDER_STATUSES })
-  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+  })
   @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
   @ApiOkResponse({ description: 'A page of orders, newest first' })
-  async list(@Query(new ZodValidationPipe(listOrdersQuerySchema, 'query')) query: ListOrdersQuery): Promise<OrderPage> {
+  async list(
+    @Query(new ZodValidationPipe(listOrdersQuerySchema, 'query')) query: ListOrdersQuery,
+  ): Promise<OrderPage> {
     try {
       return await this.orders.list(query);
     } catch (error) {
@@ -72,7 +92,10 @@ export class OrdersController {
 
   @Post(':id/cancel')
   @HttpCode(HttpStatus.ACCEPTED)
-  @ApiAcceptedResponse({ description: 'Cancelled; held stock is released asynchronously', schema: orderSchema })
+  @ApiAcceptedResponse({
+    description: 'Cancelled; held stock is released asynchronously',
+    schema: orderSchema,
+  })
   @ApiConflictResponse({ description: 'The order is already REJECTED or CANCELLED' })
   @ApiNotFoundResponse({ description: 'No order with this id' })
   async cancel(@Param('id', uuid) id: string): Promise<OrderView> {

@@ -86,7 +86,8 @@ export class OrdersService {
       const result = await this.prisma.$transaction(async (tx) => {
         const order = await tx.order.findUnique({ where: { id } });
         if (!order) throw new OrderNotFoundError(id);
-        if (!canTransition(order.status, 'CANCELLED')) throw new OrderNotCancellableError(id, order.status);
+        if (!canTransition(order.status, 'CANCELLED'))
+          throw new OrderNotCancellableError(id, order.status);
         const changed = await tx.order.updateMany({
           where: { id, status: order.status },
           data: { status: 'CANCELLED' },
@@ -119,7 +120,11 @@ export class OrdersService {
       if (!order) return;
       const confirmed = createEvent(
         OrderConfirmed,
-        { orderId: order.id, customerEmail: order.customerEmail, items: order.items as OrderLine[] },
+        {
+          orderId: order.id,
+          customerEmail: order.customerEmail,
+          items: order.items as OrderLine[],
+        },
         { correlationId: event.correlationId, causationId: event.eventId },
       );
       await appendToOutbox(tx, OrderConfirmed, confirmed);
@@ -151,10 +156,16 @@ export class OrdersService {
     to: OrderStatus,
     details: { rejectionCode?: string; rejectionReason?: string },
   ): Promise<Order | undefined> {
-    const changed = await tx.order.updateMany({ where: { id, status: 'PENDING' }, data: { status: to, ...details } });
+    const changed = await tx.order.updateMany({
+      where: { id, status: 'PENDING' },
+      data: { status: to, ...details },
+    });
     if (changed.count === 0) {
       const current = await tx.order.findUnique({ where: { id }, select: { status: true } });
-      this.logger.info({ orderId: id, status: current?.status ?? 'UNKNOWN', wanted: to }, 'order is no longer pending; inventory outcome ignored');
+      this.logger.info(
+        { orderId: id, status: current?.status ?? 'UNKNOWN', wanted: to },
+        'order is no longer pending; inventory outcome ignored',
+      );
       return undefined;
     }
     return tx.order.findUniqueOrThrow({ where: { id } });
@@ -175,14 +186,21 @@ function toView(order: Order): OrderView {
 }
 
 function encodeCursor(order: Order): string {
-  return Buffer.from(JSON.stringify([order.createdAt.toISOString(), order.id])).toString('base64url');
+  return Buffer.from(JSON.stringify([order.createdAt.toISOString(), order.id])).toString(
+    'base64url',
+  );
 }
 
 function decodeCursor(cursor: string): { createdAt: Date; id: string } | undefined {
   try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [string, string];
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [
+      string,
+      string,
+    ];
     const date = new Date(createdAt);
-    return Number.isNaN(date.getTime()) || typeof id !== 'string' ? undefined : { createdAt: date, id };
+    return Number.isNaN(date.getTime()) || typeof id !== 'string'
+      ? undefined
+      : { createdAt: date, id };
   } catch {
     return undefined;
   }

@@ -153,9 +153,8 @@ async function startServices(
 function watchForCrash(stack: Stack, service: ServiceProcess): void {
   void service.exited.then((code) => {
     if (stack.stopping) return;
-    loud(
-      `${service.name} (pid ${service.pid}) DIED with exit code ${String(code)}; the rest keeps running`,
-    );
+    const how = code === null ? 'killed by a signal' : `exit code ${code}`;
+    loud(`${service.name} (pid ${service.pid}) DIED (${how}); the rest keeps running`);
     for (const line of service.output().slice(-20)) console.error(`    ${line}`);
   });
 }

@@ -50,7 +50,9 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
 
   /** Contracts with a registered handler; the topics to subscribe to follow from them. */
   handledContracts(): EventContract[] {
-    return ALL_EVENTS.filter((contract) => this.getHandlerByPattern(eventPattern(contract)) !== null);
+    return ALL_EVENTS.filter(
+      (contract) => this.getHandlerByPattern(eventPattern(contract)) !== null,
+    );
   }
 
   async listen(callback: (error?: unknown) => void): Promise<void> {
@@ -110,14 +112,23 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     this.log.info({ topics, events: contracts.map(eventPattern) }, 'consuming');
   }
 
-  private async handleMessage(message: EachMessagePayload, contracts: EventContract[]): Promise<void> {
+  private async handleMessage(
+    message: EachMessagePayload,
+    contracts: EventContract[],
+  ): Promise<void> {
     const { topic, partition } = message;
     const offset = message.message.offset;
     const decoded = decodeEvent(message.message.value, contracts);
     if (decoded.kind === 'unhandled') return;
     if (decoded.kind === 'invalid') {
       this.log.error(
-        { topic, partition, offset, eventId: decoded.error.eventId, eventType: decoded.error.eventType },
+        {
+          topic,
+          partition,
+          offset,
+          eventId: decoded.error.eventId,
+          eventType: decoded.error.eventType,
+        },
         `skipping invalid event: ${decoded.error.message}`,
       );
       return;
@@ -125,11 +136,17 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     const { event, contract } = decoded;
     const handler = this.getHandlerByPattern(eventPattern(contract));
     if (!handler) return;
-    const context = { correlationId: event.correlationId, eventId: event.eventId, eventType: event.type };
+    const context = {
+      correlationId: event.correlationId,
+      eventId: event.eventId,
+      eventType: event.type,
+    };
     await runWithLogContext(context, async () => {
       for (let attempt = 1; ; attempt += 1) {
         try {
-          await lastValueFrom(this.transformToObservable(await handler(event)), { defaultValue: undefined });
+          await lastValueFrom(this.transformToObservable(await handler(event)), {
+            defaultValue: undefined,
+          });
           return;
         } catch (error) {
           if (attempt >= this.retry.attempts || this.state === 'stopped') {
@@ -140,7 +157,10 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
             throw error;
           }
           const delay = backoffDelay(this.retry, attempt);
-          this.log.warn({ err: error, topic, partition, offset, attempt, retryInMs: delay }, 'event handler failed; retrying');
+          this.log.warn(
+            { err: error, topic, partition, offset, attempt, retryInMs: delay },
+            'event handler failed; retrying',
+          );
           await sleepWithHeartbeat(delay, message.heartbeat);
         }
       }

@@ -12,7 +12,10 @@ export interface OutboxRecord {
   payload: EventOf<EventContract>;
 }
 
-export function toOutboxRecord<C extends EventContract>(contract: C, event: EventOf<C>): OutboxRecord {
+export function toOutboxRecord<C extends EventContract>(
+  contract: C,
+  event: EventOf<C>,
+): OutboxRecord {
   return {
     eventId: event.eventId,
     eventType: event.type,

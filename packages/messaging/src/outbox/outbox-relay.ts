@@ -120,9 +120,10 @@ export class OutboxRelay {
   private async publishBatch(): Promise<number> {
     const client = await this.options.pool.connect();
     try {
-      const lock = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
-        this.lockKey,
-      ]);
+      const lock = await client.query<{ locked: boolean }>(
+        'SELECT pg_try_advisory_lock($1) AS locked',
+        [this.lockKey],
+      );
       if (!lock.rows[0]?.locked) return 0;
       try {
         const { rows } = await client.query<OutboxRow>(
@@ -132,9 +133,10 @@ export class OutboxRelay {
         );
         if (rows.length === 0) return 0;
         await this.options.publisher.publish(rows.map(toRecord));
-        await client.query('UPDATE outbox_events SET sent_at = now() WHERE id = ANY($1::bigint[])', [
-          rows.map((row) => row.id),
-        ]);
+        await client.query(
+          'UPDATE outbox_events SET sent_at = now() WHERE id = ANY($1::bigint[])',
+          [rows.map((row) => row.id)],
+        );
         this.logger.debug({ count: rows.length }, 'outbox rows published');
         return rows.length;
       } finally {
@@ -156,7 +158,9 @@ export class OutboxRelay {
   }
 
   private async currentSchema(): Promise<string> {
-    const result = await this.options.pool.query<{ schema: string }>('SELECT current_schema() AS schema');
+    const result = await this.options.pool.query<{ schema: string }>(
+      'SELECT current_schema() AS schema',
+    );
     const schema = result.rows[0]?.schema;
     if (!schema) throw new Error('the database role has no schema on its search_path');
     return schema;

@@ -2,12 +2,20 @@ import { z } from 'zod';
 import { baseConfigSchema, ConfigError, loadConfig } from './config';
 
 const schema = baseConfigSchema({ serviceName: 'order-service', port: 3000 });
-const valid = { DATABASE_URL: 'postgres://u:p@localhost:5432/shop', KAFKA_BROKERS: 'a:9092, b:9093' };
+const valid = {
+  DATABASE_URL: 'postgres://u:p@localhost:5432/shop',
+  KAFKA_BROKERS: 'a:9092, b:9093',
+};
 
 describe('configuration', () => {
   it('fills defaults and splits the broker list', () => {
     const config = loadConfig(schema, valid);
-    expect(config).toMatchObject({ PORT: 3000, KAFKA_BROKERS: ['a:9092', 'b:9093'], KAFKA_GROUP_ID: 'order-service', MIGRATE_ON_START: true });
+    expect(config).toMatchObject({
+      PORT: 3000,
+      KAFKA_BROKERS: ['a:9092', 'b:9093'],
+      KAFKA_GROUP_ID: 'order-service',
+      MIGRATE_ON_START: true,
+    });
   });
 
   it('names every missing or malformed variable in one error', () => {
@@ -19,7 +27,9 @@ describe('configuration', () => {
   });
 
   it('rejects a broker without a port', () => {
-    expect(() => loadConfig(schema, { ...valid, KAFKA_BROKERS: 'kafka' })).toThrow(/KAFKA_BROKERS.*host:port/);
+    expect(() => loadConfig(schema, { ...valid, KAFKA_BROKERS: 'kafka' })).toThrow(
+      /KAFKA_BROKERS.*host:port/,
+    );
   });
 
   it('lets a service add its own variables', () => {

@@ -7,8 +7,15 @@ const booleanFromEnv = z
 
 const brokerList = z
   .string({ message: 'required: a comma-separated list of host:port' })
-  .transform((value) => value.split(',').map((broker) => broker.trim()).filter(Boolean))
-  .pipe(z.array(z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port')).min(1, 'at least one broker'));
+  .transform((value) =>
+    value
+      .split(',')
+      .map((broker) => broker.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z.array(z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port')).min(1, 'at least one broker'),
+  );
 
 const postgresUrl = z
   .string({ message: 'required: postgres://user:password@host:port/database' })
@@ -22,7 +29,9 @@ export function baseConfigSchema(defaults: { serviceName: string; port: number }
     KAFKA_BROKERS: brokerList,
     KAFKA_CLIENT_ID: z.string().min(1).default(defaults.serviceName),
     KAFKA_GROUP_ID: z.string().min(1).default(defaults.serviceName),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
     LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
     MIGRATE_ON_START: booleanFromEnv.default(true),
   });
@@ -38,7 +47,10 @@ export class ConfigError extends Error {
 }
 
 /** Validates the environment once, at boot; nothing else reads process.env. */
-export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
+export function loadConfig<S extends z.ZodType>(
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.output<S> {
   const result = schema.safeParse(env);
   if (!result.success) throw new ConfigError(formatIssues(result.error));
   return result.data;

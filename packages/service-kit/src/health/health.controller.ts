@@ -31,7 +31,10 @@ export class HealthController {
     if (this.consumer.handledContracts().length > 0) {
       checks.kafkaConsumer = this.consumer.isReady
         ? { ok: true }
-        : { ok: false, detail: `consumer group not joined (state: ${this.consumer.consumerState})` };
+        : {
+            ok: false,
+            detail: `consumer group not joined (state: ${this.consumer.consumerState})`,
+          };
     }
     const missing = Object.entries(checks)
       .filter(([, check]) => !check.ok)

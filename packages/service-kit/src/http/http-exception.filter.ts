@@ -1,4 +1,10 @@
-import { ArgumentsHost, Catch, HttpException, HttpStatus, type ExceptionFilter } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  HttpException,
+  HttpStatus,
+  type ExceptionFilter,
+} from '@nestjs/common';
 import type { Response } from 'express';
 import type { Logger } from '@shop/logging';
 
@@ -22,14 +28,20 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const body = exception.getResponse();
       const status = exception.getStatus();
-      response.status(status).json(typeof body === 'string' ? { statusCode: status, message: body } : body);
+      response
+        .status(status)
+        .json(typeof body === 'string' ? { statusCode: status, message: body } : body);
       return;
     }
     if (isBodyParserError(exception)) {
       const status = exception.status;
       const message =
-        exception.type === 'entity.parse.failed' ? `malformed JSON body: ${exception.message}` : exception.message;
-      response.status(status).json({ statusCode: status, error: HttpStatus[status] ?? 'Bad Request', message });
+        exception.type === 'entity.parse.failed'
+          ? `malformed JSON body: ${exception.message}`
+          : exception.message;
+      response
+        .status(status)
+        .json({ statusCode: status, error: HttpStatus[status] ?? 'Bad Request', message });
       return;
     }
     this.logger.error({ err: exception }, 'unhandled error in HTTP request');

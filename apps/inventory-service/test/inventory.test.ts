@@ -1,0 +1,225 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ALL_TOPICS,
+  createEvent,
+  OrderCancelled,
+  OrderPlaced,
+  type OrderLine,
+} from '@shop/contracts';
+import {
+  createTestDatabase,
+  EventProbe,
+  freePort,
+  requestJson,
+  resetTopics,
+  TestProducer,
+  testKafkaBrokers,
+  waitForHealthy,
+  type TestDatabase,
+} from '@shop/devstack';
+import { runService, type RunningService } from '@shop/service-kit';
+import { inventoryService } from '../src/service';
+
+interface Product {
+  sku: string;
+  name: string;
+  available: number;
+  reserved: number;
+}
+
+const groupId = `inventory-service-test-${randomUUID()}`;
+let database: TestDatabase;
+let service: RunningService<unknown>;
+let probe: EventProbe;
+let producer: TestProducer;
+
+beforeAll(async () => {
+  const brokers = testKafkaBrokers();
+  await resetTopics(brokers, ALL_TOPICS);
+  database = await createTestDatabase('inventory_it');
+  service = await runService(inventoryService, {
+    PORT: String(await freePort()),
+    DATABASE_URL: database.urlFor('inventory-service'),
+    KAFKA_BROKERS: brokers,
+    KAFKA_GROUP_ID: groupId,
+    LOG_LEVEL: 'warn',
+  });
+  [probe, producer] = await Promise.all([
+    EventProbe.start(brokers, ALL_TOPICS),
+    TestProducer.start(brokers),
+  ]);
+  await waitForHealthy(service.url);
+});
+
+afterAll(async () => {
+  await Promise.allSettled([probe?.stop(), producer?.stop()]);
+  await service?.app.close();
+  await database?.drop();
+});
+
+async function putProduct(sku: string, stock: number): Promise<Product> {
+  const response = await requestJson<Product>('PUT', `${service.url}/products/${sku}`, {
+    name: `Product ${sku}`,
+    stock,
+  });
+  expect(response.status).toBe(200);
+  return response.body;
+}
+
+async function product(sku: string): Promise<Product> {
+  return (await requestJson<Product>('GET', `${service.url}/products/${sku}`)).body;
+}
+
+function orderPlaced(items: OrderLine[], orderId: string = randomUUID()) {
+  return createEvent(
+    OrderPlaced,
+    { orderId, customerEmail: 'ada@example.com', items },
+    { correlationId: orderId, causationId: null },
+  );
+}
+
+function orderCancelled(orderId: string, items: OrderLine[]) {
+  return createEvent(
+    OrderCancelled,
+    { orderId, customerEmail: 'ada@example.com', items, previousStatus: 'CONFIRMED' },
+    { correlationId: orderId, causationId: null },
+  );
+}
+
+async function place(items: OrderLine[]) {
+  const event = orderPlaced(items);
+  const delivery = await producer.send(OrderPlaced.topic, event.payload.orderId, event);
+  return { event, delivery };
+}
+
+describe('inventory service against real Kafka and Postgres', () => {
+  it('creates a product, then sets its available stock, and serves it', async () => {
+    expect(await putProduct('DESK-1', 10)).toMatchObject({
+      sku: 'DESK-1',
+      available: 10,
+      reserved: 0,
+    });
+    expect(await putProduct('DESK-1', 7)).toMatchObject({ available: 7, reserved: 0 });
+    expect(await product('DESK-1')).toMatchObject({ name: 'Product DESK-1', available: 7 });
+    const list = await requestJson<{ items: Product[] }>('GET', `${service.url}/products`);
+    expect(list.body.items.map((item) => item.sku)).toContain('DESK-1');
+  });
+
+  it('answers 404 for an unknown product and 400 naming the field for a negative stock', async () => {
+    expect((await requestJson('GET', `${service.url}/products/NOPE-404`)).status).toBe(404);
+    const bad = await requestJson<{ message: string }>('PUT', `${service.url}/products/DESK-2`, {
+      name: 'Desk',
+      stock: -1,
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toContain('stock');
+  });
+
+  it('reserves every line of a placed order and announces StockReserved keyed by the order id', async () => {
+    await putProduct('PEN-1', 10);
+    await putProduct('INK-1', 5);
+    const { event } = await place([
+      { sku: 'PEN-1', quantity: 3 },
+      { sku: 'INK-1', quantity: 5 },
+    ]);
+    const [reserved] = await probe.waitForType('StockReserved', event.payload.orderId);
+    expect(reserved?.key).toBe(event.payload.orderId);
+    expect(reserved?.event).toMatchObject({
+      causationId: event.eventId,
+      correlationId: event.payload.orderId,
+    });
+    expect(await product('PEN-1')).toMatchObject({ available: 7, reserved: 3 });
+    expect(await product('INK-1')).toMatchObject({ available: 0, reserved: 5 });
+  });
+
+  it('reserves nothing when one line lacks stock, and names that SKU with what is available', async () => {
+    await putProduct('CUP-1', 10);
+    await putProduct('CUP-2', 1);
+    const { event } = await place([
+      { sku: 'CUP-1', quantity: 4 },
+      { sku: 'CUP-2', quantity: 2 },
+    ]);
+    const [rejected] = await probe.waitForType('StockReservationRejected', event.payload.orderId);
+    expect(rejected?.event?.payload.reason).toEqual({
+      code: 'INSUFFICIENT_STOCK',
+      sku: 'CUP-2',
+      requested: 2,
+      available: 1,
+    });
+    expect(await product('CUP-1')).toMatchObject({ available: 10, reserved: 0 });
+    expect(await product('CUP-2')).toMatchObject({ available: 1, reserved: 0 });
+  });
+
+  it('rejects an order for an unknown SKU, naming it', async () => {
+    const { event } = await place([{ sku: 'GHOST-1', quantity: 1 }]);
+    const [rejected] = await probe.waitForType('StockReservationRejected', event.payload.orderId);
+    expect(rejected?.event?.payload.reason).toEqual({ code: 'UNKNOWN_SKU', sku: 'GHOST-1' });
+  });
+
+  it('reserves once however often the same OrderPlaced is delivered', async () => {
+    await putProduct('LAMP-1', 10);
+    const { event } = await place([{ sku: 'LAMP-1', quantity: 4 }]);
+    await probe.waitForType('StockReserved', event.payload.orderId);
+    const redeliveries = [];
+    for (let copy = 0; copy < 3; copy += 1) {
+      redeliveries.push(await producer.send(OrderPlaced.topic, event.payload.orderId, event));
+    }
+    await producer.waitUntilConsumed(groupId, OrderPlaced.topic, redeliveries[2]!);
+    expect(await product('LAMP-1')).toMatchObject({ available: 6, reserved: 4 });
+    expect(probe.ofType('StockReserved', event.payload.orderId)).toHaveLength(1);
+  });
+
+  it('releases exactly what a cancelled order held, once, however often the cancellation arrives', async () => {
+    await putProduct('BOOK-1', 10);
+    const { event } = await place([{ sku: 'BOOK-1', quantity: 6 }]);
+    await probe.waitForType('StockReserved', event.payload.orderId);
+    const cancelled = orderCancelled(event.payload.orderId, event.payload.items);
+    await producer.send(OrderCancelled.topic, event.payload.orderId, cancelled);
+    const [released] = await probe.waitForType('StockReleased', event.payload.orderId);
+    expect(released?.event?.payload.items).toEqual([{ sku: 'BOOK-1', quantity: 6 }]);
+    expect(await product('BOOK-1')).toMatchObject({ available: 10, reserved: 0 });
+
+    const again = await producer.send(OrderCancelled.topic, event.payload.orderId, cancelled);
+    const anotherCancellation = await producer.send(
+      OrderCancelled.topic,
+      event.payload.orderId,
+      orderCancelled(event.payload.orderId, event.payload.items),
+    );
+    await producer.waitUntilConsumed(groupId, OrderCancelled.topic, again);
+    await producer.waitUntilConsumed(groupId, OrderCancelled.topic, anotherCancellation);
+    expect(await product('BOOK-1')).toMatchObject({ available: 10, reserved: 0 });
+    expect(probe.ofType('StockReleased', event.payload.orderId)).toHaveLength(1);
+  });
+
+  it('keeps the stock set by PUT apart from what live orders hold', async () => {
+    await putProduct('BAG-1', 5);
+    const { event } = await place([{ sku: 'BAG-1', quantity: 2 }]);
+    await probe.waitForType('StockReserved', event.payload.orderId);
+    expect(await putProduct('BAG-1', 20)).toMatchObject({ available: 20, reserved: 2 });
+  });
+
+  it('never reserves more than is available when many orders race for one SKU across partitions', async () => {
+    await putProduct('HOT-1', 25);
+    const placed = await Promise.all(
+      Array.from({ length: 60 }, () => place([{ sku: 'HOT-1', quantity: 1 }])),
+    );
+    const ids = new Set(placed.map(({ event }) => event.payload.orderId));
+    const answered = (observed: { event?: { type: string; payload: Record<string, unknown> } }) =>
+      ids.has(observed.event?.payload.orderId as string) &&
+      (observed.event?.type === 'StockReserved' ||
+        observed.event?.type === 'StockReservationRejected');
+    await probe.waitFor(answered, 'an answer to each racing order', {
+      count: 60,
+      timeoutMs: 60_000,
+    });
+    expect(new Set(placed.map(({ delivery }) => delivery.partition)).size).toBeGreaterThan(1);
+    const outcomes = probe.matching(answered);
+    expect(outcomes.filter((observed) => observed.event?.type === 'StockReserved')).toHaveLength(
+      25,
+    );
+    expect(
+      outcomes.filter((observed) => observed.event?.type === 'StockReservationRejected'),
+    ).toHaveLength(35);
+    expect(await product('HOT-1')).toMatchObject({ available: 0, reserved: 25 });
+  });
+});

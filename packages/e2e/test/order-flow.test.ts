@@ -1,0 +1,169 @@
+import { requestJson, waitFor } from '@shop/devstack';
+import {
+  getOrder,
+  getProduct,
+  placeOrder,
+  putProduct,
+  startTestStack,
+  type Order,
+  type TestStack,
+} from './stack';
+
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function waitForStatus(
+  id: string,
+  status: Order['status'],
+  timeoutMs = 30_000,
+): Promise<Order> {
+  return waitFor(
+    async () => {
+      const order = await getOrder(stack, id);
+      return order.status === status ? order : undefined;
+    },
+    { timeoutMs, intervalMs: 50, description: `order ${id} to become ${status}` },
+  );
+}
+
+async function waitForEmail(to: string, subject: RegExp) {
+  const [message] = await stack.smtp.waitForMessages(
+    (mail) => mail.to.includes(to) && subject.test(mail.subject),
+    1,
+    30_000,
+  );
+  return message!;
+}
+
+interface NotificationRow {
+  type: string;
+  recipient: string;
+  subject: string;
+  status: string;
+  sentAt: string | null;
+}
+
+async function notificationsFor(orderId: string): Promise<NotificationRow[]> {
+  return (
+    await requestJson<NotificationRow[]>(
+      'GET',
+      `${stack.notification.baseUrl}/notifications?orderId=${orderId}`,
+    )
+  ).body;
+}
+
+describe('the order flow across the three running services', () => {
+  it('confirms an order, reserves its stock and emails the customer', async () => {
+    await putProduct(stack, 'E2E-KEYBOARD', 10);
+    const order = await placeOrder(
+      stack,
+      [{ sku: 'E2E-KEYBOARD', quantity: 3 }],
+      'grace@example.com',
+    );
+    expect(order.status).toBe('PENDING');
+
+    await waitForStatus(order.id, 'CONFIRMED');
+    expect(await getProduct(stack, 'E2E-KEYBOARD')).toMatchObject({ available: 7, reserved: 3 });
+    const email = await waitForEmail('grace@example.com', /confirmed/i);
+    expect(email.subject).toContain(order.id.slice(0, 8));
+    expect(email.text).toContain('E2E-KEYBOARD');
+    await waitFor(
+      async () => (await notificationsFor(order.id)).some((row) => row.status === 'SENT'),
+      {
+        timeoutMs: 10_000,
+        description: 'the confirmation to be recorded as SENT',
+      },
+    );
+    expect(await notificationsFor(order.id)).toEqual([
+      expect.objectContaining({
+        type: 'ORDER_CONFIRMED',
+        recipient: 'grace@example.com',
+        status: 'SENT',
+      }),
+    ]);
+  });
+
+  it('rejects an order for insufficient stock, names the SKU, and emails the customer', async () => {
+    await putProduct(stack, 'E2E-MONITOR', 1);
+    const order = await placeOrder(
+      stack,
+      [{ sku: 'E2E-MONITOR', quantity: 2 }],
+      'linus@example.com',
+    );
+    const rejected = await waitForStatus(order.id, 'REJECTED');
+    expect(rejected.rejectionReason).toBe(
+      'insufficient stock for SKU E2E-MONITOR: requested 2, available 1',
+    );
+    const email = await waitForEmail('linus@example.com', /could not be accepted/i);
+    expect(email.text).toContain('E2E-MONITOR');
+    expect(await getProduct(stack, 'E2E-MONITOR')).toMatchObject({ available: 1, reserved: 0 });
+  });
+
+  it('rejects an order for an unknown SKU and emails the customer', async () => {
+    const order = await placeOrder(
+      stack,
+      [{ sku: 'E2E-NO-SUCH-THING', quantity: 1 }],
+      'barbara@example.com',
+    );
+    const rejected = await waitForStatus(order.id, 'REJECTED');
+    expect(rejected.rejectionReason).toBe('unknown SKU E2E-NO-SUCH-THING');
+    const email = await waitForEmail('barbara@example.com', /could not be accepted/i);
+    expect(email.text).toContain('E2E-NO-SUCH-THING');
+  });
+
+  it('cancels a confirmed order, releases its stock and emails the customer', async () => {
+    await putProduct(stack, 'E2E-MOUSE', 5);
+    const order = await placeOrder(stack, [{ sku: 'E2E-MOUSE', quantity: 2 }], 'ken@example.com');
+    await waitForStatus(order.id, 'CONFIRMED');
+    expect(await getProduct(stack, 'E2E-MOUSE')).toMatchObject({ available: 3, reserved: 2 });
+
+    const cancel = await requestJson<Order>(
+      'POST',
+      `${stack.order.baseUrl}/orders/${order.id}/cancel`,
+    );
+    expect(cancel.status).toBe(202);
+    expect(cancel.body.status).toBe('CANCELLED');
+    await waitFor(
+      async () => {
+        const product = await getProduct(stack, 'E2E-MOUSE');
+        return product.available === 5 && product.reserved === 0;
+      },
+      { timeoutMs: 30_000, description: 'the cancelled order’s stock to be released' },
+    );
+    await waitForEmail('ken@example.com', /cancelled/i);
+    expect(
+      (await requestJson('POST', `${stack.order.baseUrl}/orders/${order.id}/cancel`)).status,
+    ).toBe(409);
+  });
+
+  it('lets 200 concurrent orders for 50 units reserve exactly 50 and rejects the rest', async () => {
+    await putProduct(stack, 'E2E-HOT', 50);
+    const orders = await Promise.all(
+      Array.from({ length: 200 }, () => placeOrder(stack, [{ sku: 'E2E-HOT', quantity: 1 }])),
+    );
+    const finals = await waitFor(
+      async () => {
+        const current = await Promise.all(orders.map((order) => getOrder(stack, order.id)));
+        return current.every((order) => order.status !== 'PENDING') ? current : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 250, description: 'all 200 orders to leave PENDING' },
+    );
+    expect(finals.filter((order) => order.status === 'CONFIRMED')).toHaveLength(50);
+    expect(finals.filter((order) => order.status === 'REJECTED')).toHaveLength(150);
+    expect(await getProduct(stack, 'E2E-HOT')).toMatchObject({ available: 0, reserved: 50 });
+    const recipients = new Set(orders.map((order) => order.customerEmail));
+    const emails = await stack.smtp.waitForMessages(
+      (mail) => mail.to.some((to) => recipients.has(to)),
+      200,
+      60_000,
+    );
+    expect(new Set(emails.map((mail) => mail.to[0])).size).toBe(200);
+  });
+});
