@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { claimEvent } from '@shop/service-kit';
+import type { Notification } from '../generated/prisma/client';
+import { PrismaService } from '../prisma/prisma.service';
+import type { NotificationView } from './dto/notification.response';
+import { renderEmail, type OrderNotificationEvent } from './email-templates';
+
+/** What the customer is told about their order; the mail dispatcher sends what is recorded here. */
+@Injectable()
+export class NotificationsService {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /**
+   * Queues the email an order event calls for, together with the event's claim: a redelivered
+   * event finds its claim and queues nothing, so the customer gets exactly one email per event.
+   */
+  async record(event: OrderNotificationEvent): Promise<void> {
+    const email = renderEmail(event);
+    await this.prisma.$transaction(async (tx) => {
+      if (!(await claimEvent(tx, event))) return;
+      await tx.notification.create({
+        data: {
+          id: randomUUID(),
+          eventId: event.eventId,
+          orderId: event.payload.orderId,
+          type: email.type,
+          recipient: event.payload.customerEmail,
+          subject: email.subject,
+          body: email.text,
+        },
+      });
+    });
+  }
+
+  /** The emails about one order, oldest first. */
+  async list(orderId: string): Promise<NotificationView[]> {
+    const notifications = await this.prisma.notification.findMany({
+      where: { orderId },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
+    return notifications.map(toView);
+  }
+}
+
+function toView(notification: Notification): NotificationView {
+  return {
+    id: notification.id,
+    orderId: notification.orderId,
+    type: notification.type,
+    recipient: notification.recipient,
+    subject: notification.subject,
+    status: notification.status,
+    attempts: notification.attempts,
+    sentAt: notification.sentAt?.toISOString() ?? null,
+    createdAt: notification.createdAt.toISOString(),
+  };
+}

@@ -1,0 +1,258 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ALL_TOPICS,
+  createEvent,
+  OrderCancelled,
+  OrderConfirmed,
+  OrderRejected,
+  type EventContract,
+  type EventOf,
+} from '@shop/contracts';
+import {
+  createTestDatabase,
+  freePort,
+  resetTopics,
+  startSmtpCatcher,
+  testKafkaBrokers,
+  waitFor,
+  type CaughtMessage,
+  type SmtpCatcher,
+  type TestDatabase,
+} from '@shop/devstack';
+import { createLogger } from '@shop/logging';
+import { createKafka } from '@shop/messaging';
+import { runService, type RunningService } from '@shop/service-kit';
+import type { NotificationConfig } from '../src/config/notification-config';
+import type { NotificationView } from '../src/notifications/dto/notification.response';
+import { notificationService } from '../src/service';
+
+type Producer = ReturnType<ReturnType<typeof createKafka>['producer']>;
+
+const EMAIL_TIMEOUT_MS = 30_000;
+const items = [
+  { sku: 'BOOK-42', quantity: 2 },
+  { sku: 'PEN-7', quantity: 1 },
+];
+
+describe('notification service against real Kafka, Postgres and SMTP', () => {
+  let db: TestDatabase;
+  let catcher: SmtpCatcher;
+  let service: RunningService<NotificationConfig>;
+  let producer: Producer;
+
+  beforeAll(async () => {
+    const brokers = testKafkaBrokers();
+    await resetTopics(brokers, ALL_TOPICS);
+    db = await createTestDatabase('notification_test');
+    catcher = await startSmtpCatcher();
+    service = await runNotificationService(brokers);
+    await waitFor(async () => (await fetch(`${service.url}/health`)).status === 200, {
+      timeoutMs: 60_000,
+      description: 'GET /health to answer 200 (database up, consumer group joined)',
+    });
+    const logger = createLogger({ service: 'notification-test', level: 'warn', format: 'json' });
+    producer = createKafka(
+      { brokers: brokers.split(','), clientId: 'notification-test-producer' },
+      logger,
+    ).producer();
+    await producer.connect();
+  });
+
+  afterAll(async () => {
+    await producer?.disconnect();
+    await service?.app.close();
+    await catcher?.stop();
+    await db?.drop();
+  });
+
+  async function runNotificationService(
+    brokers: string,
+  ): Promise<RunningService<NotificationConfig>> {
+    return runService(notificationService, {
+      PORT: String(await freePort()),
+      DATABASE_URL: db.urlFor('notification-service'),
+      KAFKA_BROKERS: brokers,
+      KAFKA_GROUP_ID: `notification-test-${randomUUID()}`,
+      SMTP_URL: catcher.url,
+      LOG_LEVEL: 'warn',
+    });
+  }
+
+  /** Sends an event as the order service's outbox relay would; returns the partition it landed on. */
+  async function publish<C extends EventContract>(
+    contract: C,
+    event: EventOf<C>,
+    partition?: number,
+  ): Promise<number> {
+    const [metadata] = await producer.send({
+      topic: contract.topic,
+      messages: [
+        {
+          key: contract.key(event.payload),
+          value: JSON.stringify(event),
+          ...(partition === undefined ? {} : { partition }),
+        },
+      ],
+    });
+    if (!metadata) throw new Error('Kafka returned no record metadata');
+    return metadata.partition;
+  }
+
+  function confirmed(orderId: string, customerEmail: string): EventOf<typeof OrderConfirmed> {
+    return createEvent(
+      OrderConfirmed,
+      { orderId, customerEmail, items },
+      { correlationId: orderId, causationId: null },
+    );
+  }
+
+  function emailsTo(address: string): (message: CaughtMessage) => boolean {
+    return (message) => message.to.includes(address);
+  }
+
+  async function notificationsOf(orderId: string): Promise<NotificationView[]> {
+    const response = await fetch(`${service.url}/notifications?orderId=${orderId}`);
+    expect(response.status).toBe(200);
+    return (await response.json()) as NotificationView[];
+  }
+
+  async function waitUntilSent(orderId: string): Promise<NotificationView[]> {
+    return waitFor(
+      async () => {
+        const notifications = await notificationsOf(orderId);
+        return (
+          notifications.length > 0 &&
+          notifications.every((n) => n.status === 'SENT') &&
+          notifications
+        );
+      },
+      {
+        timeoutMs: EMAIL_TIMEOUT_MS,
+        description: `the notifications of order ${orderId} to be SENT`,
+      },
+    );
+  }
+
+  const first = { orderId: randomUUID(), customerEmail: `first-${randomUUID()}@example.com` };
+  let firstEvent: EventOf<typeof OrderConfirmed>;
+  let firstPartition: number;
+
+  it('emails the customer once when an order is confirmed and shows the email as sent', async () => {
+    firstEvent = confirmed(first.orderId, first.customerEmail);
+    firstPartition = await publish(OrderConfirmed, firstEvent);
+
+    const [email] = await catcher.waitForMessages(
+      emailsTo(first.customerEmail),
+      1,
+      EMAIL_TIMEOUT_MS,
+    );
+    expect(email?.subject).toBe(`Your order ${first.orderId.slice(0, 8)} is confirmed`);
+    expect(email?.text).toContain('BOOK-42 × 2');
+    expect(email?.messageId).toBe(`<${firstEvent.eventId}@notification.shop>`);
+
+    const [notification] = await waitUntilSent(first.orderId);
+    expect(notification).toMatchObject({
+      orderId: first.orderId,
+      type: 'ORDER_CONFIRMED',
+      recipient: first.customerEmail,
+      subject: `Your order ${first.orderId.slice(0, 8)} is confirmed`,
+      status: 'SENT',
+      attempts: 1,
+    });
+    expect(Date.parse(notification?.sentAt ?? '')).not.toBeNaN();
+  });
+
+  it('does not email again when the same event is delivered three more times', async () => {
+    for (let i = 0; i < 3; i += 1) await publish(OrderConfirmed, firstEvent);
+    // Same partition as the duplicates, so once the marker is handled every duplicate has been too.
+    const marker = { orderId: randomUUID(), customerEmail: `marker-${randomUUID()}@example.com` };
+    await publish(OrderConfirmed, confirmed(marker.orderId, marker.customerEmail), firstPartition);
+
+    await catcher.waitForMessages(emailsTo(marker.customerEmail), 1, EMAIL_TIMEOUT_MS);
+    await waitUntilSent(marker.orderId);
+
+    expect(catcher.messages().filter(emailsTo(first.customerEmail))).toHaveLength(1);
+    expect(await notificationsOf(first.orderId)).toHaveLength(1);
+  });
+
+  it('emails the reason when an order is rejected', async () => {
+    const orderId = randomUUID();
+    const customerEmail = `rejected-${randomUUID()}@example.com`;
+    const reason = {
+      code: 'INSUFFICIENT_STOCK',
+      sku: 'BOOK-42',
+      requested: 5,
+      available: 2,
+    } as const;
+    await publish(
+      OrderRejected,
+      createEvent(
+        OrderRejected,
+        { orderId, customerEmail, reason },
+        { correlationId: orderId, causationId: null },
+      ),
+    );
+
+    const [email] = await catcher.waitForMessages(emailsTo(customerEmail), 1, EMAIL_TIMEOUT_MS);
+    expect(email?.subject).toBe(`Your order ${orderId.slice(0, 8)} could not be accepted`);
+    expect(email?.text).toContain('insufficient stock for SKU BOOK-42: requested 5, available 2');
+    expect((await waitUntilSent(orderId)).map((n) => n.type)).toEqual(['ORDER_REJECTED']);
+  });
+
+  it('emails the customer when an order is cancelled', async () => {
+    const orderId = randomUUID();
+    const customerEmail = `cancelled-${randomUUID()}@example.com`;
+    await publish(
+      OrderCancelled,
+      createEvent(
+        OrderCancelled,
+        { orderId, customerEmail, items, previousStatus: 'CONFIRMED' },
+        { correlationId: orderId, causationId: null },
+      ),
+    );
+
+    const [email] = await catcher.waitForMessages(emailsTo(customerEmail), 1, EMAIL_TIMEOUT_MS);
+    expect(email?.subject).toBe(`Your order ${orderId.slice(0, 8)} is cancelled`);
+    expect(email?.text).toContain('Any stock reserved for it has been released.');
+    expect((await waitUntilSent(orderId)).map((n) => n.type)).toEqual(['ORDER_CANCELLED']);
+  });
+
+  it('keeps emailing after a malformed message and an event with a wrong payload', async () => {
+    const orderId = randomUUID();
+    const customerEmail = `after-poison-${randomUUID()}@example.com`;
+    const wrongPayload = {
+      ...confirmed(orderId, customerEmail),
+      payload: { orderId, items: 'none' },
+    };
+    // Keyed by the order like the valid event after them: one partition, so they are read first.
+    await producer.send({
+      topic: OrderConfirmed.topic,
+      messages: [
+        { key: orderId, value: '{"eventId": not json' },
+        { key: orderId, value: JSON.stringify(wrongPayload) },
+      ],
+    });
+    await publish(OrderConfirmed, confirmed(orderId, customerEmail));
+
+    const [email] = await catcher.waitForMessages(emailsTo(customerEmail), 1, EMAIL_TIMEOUT_MS);
+    expect(email?.subject).toBe(`Your order ${orderId.slice(0, 8)} is confirmed`);
+    expect(await waitUntilSent(orderId)).toHaveLength(1);
+  });
+
+  it('answers 400 naming orderId when it is missing', async () => {
+    const response = await fetch(`${service.url}/notifications`);
+
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { message: string };
+    expect(body.message).toContain('orderId');
+  });
+
+  it('answers 400 when orderId is not a UUID', async () => {
+    const response = await fetch(`${service.url}/notifications?orderId=42`);
+
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { message: string }).message).toBe(
+      'invalid query: orderId: must be a UUID',
+    );
+  });
+});
