@@ -5,13 +5,12 @@ import {
   freePort,
   resetTopics,
   startSmtpCatcher,
+  TestProducer,
   testKafkaBrokers,
   waitFor,
   type SmtpCatcher,
   type TestDatabase,
 } from '@shop/devstack';
-import { createLogger } from '@shop/logging';
-import { createKafka } from '@shop/messaging';
 import { runService, type RunningService } from '@shop/service-kit';
 import type { NotificationConfig } from '../src/config/notification-config';
 import type { NotificationView } from '../src/notifications/dto/notification.response';
@@ -58,19 +57,11 @@ describe('mail delivery while the mail server is down', () => {
       { orderId, customerEmail, items: [{ sku: 'BOOK-42', quantity: 1 }] },
       { correlationId: orderId, causationId: null },
     );
-    const logger = createLogger({ service: 'notification-test', level: 'warn', format: 'json' });
-    const producer = createKafka(
-      { brokers: testKafkaBrokers().split(','), clientId: 'retry-test' },
-      logger,
-    ).producer();
-    await producer.connect();
+    const producer = await TestProducer.start(testKafkaBrokers());
     try {
-      await producer.send({
-        topic: OrderConfirmed.topic,
-        messages: [{ key: orderId, value: JSON.stringify(event) }],
-      });
+      await producer.send(OrderConfirmed.topic, orderId, event);
     } finally {
-      await producer.disconnect();
+      await producer.stop();
     }
 
     const [failed] = await waitFor(

@@ -13,20 +13,17 @@ import {
   freePort,
   resetTopics,
   startSmtpCatcher,
+  TestProducer,
   testKafkaBrokers,
   waitFor,
   type CaughtMessage,
   type SmtpCatcher,
   type TestDatabase,
 } from '@shop/devstack';
-import { createLogger } from '@shop/logging';
-import { createKafka } from '@shop/messaging';
 import { runService, type RunningService } from '@shop/service-kit';
 import type { NotificationConfig } from '../src/config/notification-config';
 import type { NotificationView } from '../src/notifications/dto/notification.response';
 import { notificationService } from '../src/service';
-
-type Producer = ReturnType<ReturnType<typeof createKafka>['producer']>;
 
 const EMAIL_TIMEOUT_MS = 30_000;
 const items = [
@@ -38,7 +35,7 @@ describe('notification service against real Kafka, Postgres and SMTP', () => {
   let db: TestDatabase;
   let catcher: SmtpCatcher;
   let service: RunningService<NotificationConfig>;
-  let producer: Producer;
+  let producer: TestProducer;
 
   beforeAll(async () => {
     const brokers = testKafkaBrokers();
@@ -50,16 +47,11 @@ describe('notification service against real Kafka, Postgres and SMTP', () => {
       timeoutMs: 60_000,
       description: 'GET /health to answer 200 (database up, consumer group joined)',
     });
-    const logger = createLogger({ service: 'notification-test', level: 'warn', format: 'json' });
-    producer = createKafka(
-      { brokers: brokers.split(','), clientId: 'notification-test-producer' },
-      logger,
-    ).producer();
-    await producer.connect();
+    producer = await TestProducer.start(brokers);
   });
 
   afterAll(async () => {
-    await producer?.disconnect();
+    await producer?.stop();
     await service?.app.close();
     await catcher?.stop();
     await db?.drop();
@@ -78,24 +70,13 @@ describe('notification service against real Kafka, Postgres and SMTP', () => {
     });
   }
 
-  /** Sends an event as the order service's outbox relay would; returns the partition it landed on. */
+  /** Sends an event as the order service's outbox relay would (keyed by its order unless `key` says otherwise). */
   async function publish<C extends EventContract>(
     contract: C,
     event: EventOf<C>,
-    partition?: number,
-  ): Promise<number> {
-    const [metadata] = await producer.send({
-      topic: contract.topic,
-      messages: [
-        {
-          key: contract.key(event.payload),
-          value: JSON.stringify(event),
-          ...(partition === undefined ? {} : { partition }),
-        },
-      ],
-    });
-    if (!metadata) throw new Error('Kafka returned no record metadata');
-    return metadata.partition;
+    key: string = contract.key(event.payload),
+  ): Promise<void> {
+    await producer.send(contract.topic, key, event);
   }
 
   function confirmed(orderId: string, customerEmail: string): EventOf<typeof OrderConfirmed> {
@@ -135,11 +116,10 @@ describe('notification service against real Kafka, Postgres and SMTP', () => {
 
   const first = { orderId: randomUUID(), customerEmail: `first-${randomUUID()}@example.com` };
   let firstEvent: EventOf<typeof OrderConfirmed>;
-  let firstPartition: number;
 
   it('emails the customer once when an order is confirmed and shows the email as sent', async () => {
     firstEvent = confirmed(first.orderId, first.customerEmail);
-    firstPartition = await publish(OrderConfirmed, firstEvent);
+    await publish(OrderConfirmed, firstEvent);
 
     const [email] = await catcher.waitForMessages(
       emailsTo(first.customerEmail),
@@ -164,9 +144,9 @@ describe('notification service against real Kafka, Postgres and SMTP', () => {
 
   it('does not email again when the same event is delivered three more times', async () => {
     for (let i = 0; i < 3; i += 1) await publish(OrderConfirmed, firstEvent);
-    // Same partition as the duplicates, so once the marker is handled every duplicate has been too.
+    // Keyed like the duplicates, so on their partition: once the marker is handled, so are they.
     const marker = { orderId: randomUUID(), customerEmail: `marker-${randomUUID()}@example.com` };
-    await publish(OrderConfirmed, confirmed(marker.orderId, marker.customerEmail), firstPartition);
+    await publish(OrderConfirmed, confirmed(marker.orderId, marker.customerEmail), first.orderId);
 
     await catcher.waitForMessages(emailsTo(marker.customerEmail), 1, EMAIL_TIMEOUT_MS);
     await waitUntilSent(marker.orderId);
@@ -225,13 +205,8 @@ describe('notification service against real Kafka, Postgres and SMTP', () => {
       payload: { orderId, items: 'none' },
     };
     // Keyed by the order like the valid event after them: one partition, so they are read first.
-    await producer.send({
-      topic: OrderConfirmed.topic,
-      messages: [
-        { key: orderId, value: '{"eventId": not json' },
-        { key: orderId, value: JSON.stringify(wrongPayload) },
-      ],
-    });
+    await producer.send(OrderConfirmed.topic, orderId, '{"eventId": not json');
+    await producer.send(OrderConfirmed.topic, orderId, wrongPayload);
     await publish(OrderConfirmed, confirmed(orderId, customerEmail));
 
     const [email] = await catcher.waitForMessages(emailsTo(customerEmail), 1, EMAIL_TIMEOUT_MS);

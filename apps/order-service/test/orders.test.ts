@@ -15,6 +15,7 @@ import {
   TestProducer,
   testKafkaBrokers,
   waitFor,
+  waitForHealthy,
   type TestDatabase,
 } from '@shop/devstack';
 import { runService, type RunningService } from '@shop/service-kit';
@@ -41,7 +42,7 @@ beforeAll(async () => {
     EventProbe.start(brokers, ALL_TOPICS),
     TestProducer.start(brokers),
   ]);
-  await waitForHealthy();
+  await waitForHealthy(service.url);
 });
 
 afterAll(async () => {
@@ -49,14 +50,6 @@ afterAll(async () => {
   await service?.app.close();
   await database?.drop();
 });
-
-async function waitForHealthy(): Promise<void> {
-  await waitFor(async () => (await fetch(`${service.url}/health`)).ok, {
-    timeoutMs: 30_000,
-    intervalMs: 100,
-    description: 'the order service to report healthy',
-  });
-}
 
 interface OrderBody {
   id: string;

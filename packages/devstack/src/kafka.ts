@@ -26,6 +26,8 @@ export interface KafkaOptions {
 
 export interface RunningKafka {
   brokers: string;
+  /** The broker's process id (changes on restart). */
+  readonly pid: number;
   stop(): Promise<void>;
   /** SIGKILL, no controlled shutdown (chaos tests). */
   kill(): void;
@@ -63,6 +65,9 @@ export async function startKafka(options: KafkaOptions = {}): Promise<RunningKaf
   const brokers = `127.0.0.1:${port}`;
   return {
     brokers,
+    get pid() {
+      return child.pid;
+    },
     stop: async () => {
       await child.terminate('SIGTERM', STOP_GRACE_MS);
     },

@@ -36,7 +36,7 @@ const STOP_GRACE_MS = 20_000;
  * Runs a built service (`apps/<name>/dist/main.js`) as a child process and waits for /health.
  * Several instances of one service can run side by side on different ports.
  */
-export async function startService(options: ServiceOptions): Promise<ServiceProcess> {
+export async function spawnService(options: ServiceOptions): Promise<ServiceProcess> {
   const main = options.entry ?? join(findRepoRoot(), 'apps', options.name, 'dist', 'main.js');
   const child = spawnManaged({
     command: process.execPath,

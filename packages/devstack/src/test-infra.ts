@@ -15,6 +15,8 @@ import { freePort } from './wait';
 
 export interface TestInfra {
   kafkaBrokers: string;
+  /** Set when this infra started the broker: fault tests pause it (see pauseTestKafka). */
+  kafkaPid: number | undefined;
   adminDatabaseUrl: string;
   /** Holds the data and the kafka.log / postgres.log files. */
   tempDir: string;
@@ -50,11 +52,13 @@ export async function startTestInfra(options: TestInfraOptions = {}): Promise<Te
     await Promise.all(doomed.map((dir) => rm(dir, { recursive: true, force: true })));
   };
   try {
-    const [kafkaBrokers, adminDatabaseUrl] = await Promise.all([
+    const [kafka, adminDatabaseUrl] = await Promise.all([
       options.kafkaBrokers ?? startTestKafka(tempDir, logTo('kafka.log'), started),
       options.adminDatabaseUrl ?? startTestPostgres(tempDir, logTo('postgres.log'), started),
     ]);
-    return { kafkaBrokers, adminDatabaseUrl, tempDir, stop };
+    return typeof kafka === 'string'
+      ? { kafkaBrokers: kafka, kafkaPid: undefined, adminDatabaseUrl, tempDir, stop }
+      : { kafkaBrokers: kafka.brokers, kafkaPid: kafka.pid, adminDatabaseUrl, tempDir, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -65,7 +69,7 @@ async function startTestKafka(
   tempDir: string,
   log: (line: string) => void,
   started: Array<RunningKafka | RunningPostgres>,
-): Promise<string> {
+): Promise<RunningKafka> {
   const kafka = await startKafka({
     port: await freePort(),
     controllerPort: await freePort(),
@@ -74,7 +78,7 @@ async function startTestKafka(
     log,
   });
   started.push(kafka);
-  return kafka.brokers;
+  return kafka;
 }
 
 async function startTestPostgres(
@@ -110,8 +114,7 @@ export async function ensureTestInfra(): Promise<void> {
   if (adminUrl) options.adminDatabaseUrl = adminUrl;
   const infra = await startTestInfra(options);
   // Jest workers inherit the global-setup process's environment.
-  env.TEST_KAFKA_BROKERS = infra.kafkaBrokers;
-  env.TEST_ADMIN_DATABASE_URL = infra.adminDatabaseUrl;
+  Object.assign(env, testInfraEnv(infra));
   (globalThis as GlobalWithHandle)[HANDLE] = infra;
 }
 
@@ -121,6 +124,35 @@ export async function teardownTestInfra(): Promise<void> {
   const infra = holder[HANDLE];
   delete holder[HANDLE];
   await infra?.stop();
+}
+
+/** What tests read to find the infrastructure (and, for fault tests, the broker's process). */
+export function testInfraEnv(infra: TestInfra): Record<string, string> {
+  return {
+    TEST_KAFKA_BROKERS: infra.kafkaBrokers,
+    TEST_ADMIN_DATABASE_URL: infra.adminDatabaseUrl,
+    ...(infra.kafkaPid === undefined ? {} : { TEST_KAFKA_PID: String(infra.kafkaPid) }),
+  };
+}
+
+/**
+ * Freezes the test broker (SIGSTOP): it stops answering, as if the network to it were cut, until
+ * the returned function resumes it (SIGCONT). Only possible when the test infra started the broker.
+ */
+export function pauseTestKafka(): () => void {
+  const pid = Number(process.env.TEST_KAFKA_PID);
+  if (!Number.isInteger(pid) || pid <= 0) {
+    throw new Error(
+      'TEST_KAFKA_PID is not set: this test needs the broker that `pnpm test` or jest starts, not an external one',
+    );
+  }
+  process.kill(pid, 'SIGSTOP');
+  let resumed = false;
+  return () => {
+    if (resumed) return;
+    resumed = true;
+    process.kill(pid, 'SIGCONT');
+  };
 }
 
 const HOW_TO_RUN = 'run through jest with @shop/jest-preset integration config or `pnpm test`';

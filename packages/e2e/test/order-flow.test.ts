@@ -1,4 +1,5 @@
-import { requestJson, waitFor } from '@shop/devstack';
+import { Client } from 'pg';
+import { pauseTestKafka, requestJson, waitFor } from '@shop/devstack';
 import {
   getOrder,
   getProduct,
@@ -166,4 +167,54 @@ describe('the order flow across the three running services', () => {
     );
     expect(new Set(emails.map((mail) => mail.to[0])).size).toBe(200);
   });
+
+  it('accepts orders while Kafka is unreachable, keeps their events in the outbox, and completes them once it is back', async () => {
+    await putProduct(stack, 'E2E-OUTAGE', 100);
+    const resume = pauseTestKafka();
+    let orders: Order[];
+    try {
+      orders = await Promise.all(
+        Array.from({ length: 20 }, () => placeOrder(stack, [{ sku: 'E2E-OUTAGE', quantity: 1 }])),
+      );
+      expect(orders.every((order) => order.status === 'PENDING')).toBe(true);
+      expect(await unsentOrderPlaced(orders.map((order) => order.id))).toBe(20);
+    } finally {
+      resume();
+    }
+    await waitFor(
+      async () => {
+        const current = await Promise.all(orders.map((order) => getOrder(stack, order.id)));
+        return current.every((order) => order.status === 'CONFIRMED');
+      },
+      {
+        timeoutMs: 90_000,
+        intervalMs: 250,
+        description: 'every order accepted during the outage to be CONFIRMED',
+      },
+    );
+    expect(await unsentOrderPlaced(orders.map((order) => order.id))).toBe(0);
+    expect(await getProduct(stack, 'E2E-OUTAGE')).toMatchObject({ available: 80, reserved: 20 });
+    const recipients = new Set(orders.map((order) => order.customerEmail));
+    await stack.smtp.waitForMessages(
+      (mail) => mail.to.some((to) => recipients.has(to)),
+      20,
+      60_000,
+    );
+  });
 });
+
+/** Outbox rows of OrderPlaced for these orders that the relay has not published yet (read as the admin). */
+async function unsentOrderPlaced(orderIds: string[]): Promise<number> {
+  const client = new Client({ connectionString: stack.database.adminUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ count: string }>(
+      `SELECT count(*) AS count FROM orders.outbox_events
+        WHERE sent_at IS NULL AND event_type = 'OrderPlaced' AND message_key = ANY($1)`,
+      [orderIds],
+    );
+    return Number(rows[0]?.count);
+  } finally {
+    await client.end();
+  }
+}

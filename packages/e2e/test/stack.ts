@@ -6,7 +6,7 @@ import {
   freePort,
   requestJson,
   resetTopics,
-  startService,
+  spawnService,
   startSmtpCatcher,
   testKafkaBrokers,
   type ServiceProcess,
@@ -31,7 +31,7 @@ export async function startTestStack(): Promise<TestStack> {
   const smtp = await startSmtpCatcher();
   const run = randomUUID().slice(0, 8);
   const start = async (name: ServiceName, extra: Record<string, string> = {}) =>
-    startService({
+    spawnService({
       name,
       port: await freePort(),
       env: {

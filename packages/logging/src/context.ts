@@ -16,3 +16,12 @@ export function runWithLogContext<T>(context: LogContext, work: () => T): T {
 export function currentLogContext(): LogContext {
   return storage.getStore() ?? {};
 }
+
+/**
+ * Names the business flow the current unit of work belongs to, once it is known (an order id is
+ * created inside the request that places the order): every later log line of it carries the id.
+ */
+export function bindCorrelationId(correlationId: string): void {
+  const store = storage.getStore();
+  if (store) store.correlationId = correlationId;
+}

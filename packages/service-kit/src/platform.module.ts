@@ -4,6 +4,7 @@ import {
   type DynamicModule,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
+  type OnModuleDestroy,
   type Provider,
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
@@ -23,10 +24,11 @@ export interface PlatformOptions {
 }
 
 /** Closes what the platform opened, in dependency order, when Nest shuts down. */
-class PlatformLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+class PlatformLifecycle implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   constructor(
     private readonly moduleRef: ModuleRef,
     @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly consumer: KafkaEventServer,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -34,6 +36,12 @@ class PlatformLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
     const relay = this.find(OutboxRelay);
     await publisher?.connect();
     await relay?.start();
+  }
+
+  // First of all (this module is global, so its hook runs before the features'): stop consuming
+  // while the database clients the handlers use are still open.
+  async onModuleDestroy(): Promise<void> {
+    await this.consumer.close();
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -59,6 +59,7 @@ export class ReservationsService {
         StockReserved,
         createEvent(StockReserved, { orderId, items: decision.lines }, context),
       );
+      this.logger.info({ orderId, lines: decision.lines.length }, 'stock reserved');
     });
   }
 
@@ -76,6 +77,7 @@ export class ReservationsService {
         return;
       }
       released.sort((a, b) => a.sku.localeCompare(b.sku));
+      this.logger.info({ orderId, lines: released.length }, 'stock released');
       const values = Prisma.join(
         released.map((line) => Prisma.sql`(${line.sku}, ${line.quantity}::int)`),
       );

@@ -4,26 +4,13 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
+import type { Pool } from 'pg';
+import { NotifyLoop } from '@shop/database';
 import type { Logger } from '@shop/logging';
 import { LOGGER, PG_POOL, SERVICE_CONFIG } from '@shop/service-kit';
 import type { NotificationConfig } from '../config/notification-config';
 import { afterFailure, CLAIM_LEASE_MS, describeSendError, messageIdFor } from './delivery-policy';
 import { MAILER, type Mailer } from './mailer';
-
-/** The slice of node-postgres the dispatcher uses; PG_POOL is a `pg` Pool, which this app does not import. */
-export interface PgQueryable {
-  query<R>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;
-}
-
-export interface PgPoolClient extends PgQueryable {
-  on(event: 'notification', listener: () => void): unknown;
-  on(event: 'error', listener: (error: Error) => void): unknown;
-  release(error?: Error): void;
-}
-
-export interface PgPool extends PgQueryable {
-  connect(): Promise<PgPoolClient>;
-}
 
 interface ClaimedEmail {
   id: string;
@@ -51,57 +38,38 @@ export class MailDispatcher implements OnApplicationBootstrap, BeforeApplication
   private readonly log: Logger;
   private readonly concurrency: number;
   private readonly inFlight = new Set<Promise<void>>();
-  private listener: PgPoolClient | undefined;
-  private pollTimer: NodeJS.Timeout | undefined;
-  private draining: Promise<void> | undefined;
-  private wakeRequested = false;
+  private readonly loop: NotifyLoop;
   private stopped = true;
   private consecutiveFailures = 0;
 
   constructor(
-    @Inject(PG_POOL) private readonly pool: PgPool,
+    @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(MAILER) private readonly mailer: Mailer,
     @Inject(SERVICE_CONFIG) config: NotificationConfig,
     @Inject(LOGGER) logger: Logger,
   ) {
     this.concurrency = config.MAIL_CONCURRENCY;
     this.log = logger.child({ component: 'mail-dispatcher' });
+    this.loop = new NotifyLoop({
+      pool,
+      channelPrefix: 'mail',
+      work: () => this.drain(),
+      pollIntervalMs: POLL_INTERVAL_MS,
+      logger: this.log,
+    });
   }
 
   async onApplicationBootstrap(): Promise<void> {
     this.stopped = false;
-    const schema = await this.currentSchema();
-    await this.listen(`mail_${schema}`);
-    this.pollTimer = setInterval(() => this.wake(), POLL_INTERVAL_MS);
-    this.pollTimer.unref();
-    this.wake();
+    await this.loop.start();
   }
 
   // Before, not on, application shutdown: the platform ends the shared pool in its own
   // onApplicationShutdown, and it would wait forever for the listener connection held here.
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    if (this.pollTimer) clearInterval(this.pollTimer);
-    await this.draining;
+    await this.loop.stop();
     await Promise.allSettled([...this.inFlight]);
-    this.listener?.release();
-    this.listener = undefined;
-  }
-
-  /** Sends what is due soon; coalesces wake-ups that arrive while a drain is running. */
-  wake(): void {
-    if (this.stopped) return;
-    if (this.draining) {
-      this.wakeRequested = true;
-      return;
-    }
-    this.draining = this.drain().finally(() => {
-      this.draining = undefined;
-      if (this.wakeRequested && !this.stopped) {
-        this.wakeRequested = false;
-        this.wake();
-      }
-    });
   }
 
   /** Claims due emails into the free sending slots; a finished send frees a slot and wakes it again. */
@@ -127,7 +95,7 @@ export class MailDispatcher implements OnApplicationBootstrap, BeforeApplication
   private startDelivery(email: ClaimedEmail): void {
     const delivery = this.deliver(email).finally(() => {
       this.inFlight.delete(delivery);
-      this.wake();
+      this.loop.wake();
     });
     this.inFlight.add(delivery);
   }
@@ -210,43 +178,5 @@ export class MailDispatcher implements OnApplicationBootstrap, BeforeApplication
       { ...details, nextAttemptAt: outcome.nextAttemptAt.toISOString() },
       'email not sent; retrying later',
     );
-  }
-
-  private async currentSchema(): Promise<string> {
-    const { rows } = await this.pool.query<{ schema: string | null }>(
-      'SELECT current_schema() AS schema',
-    );
-    const schema = rows[0]?.schema;
-    if (!schema) throw new Error('the database role has no schema on its search_path');
-    return schema;
-  }
-
-  private async listen(channel: string): Promise<void> {
-    const client = await this.pool.connect();
-    client.on('notification', () => this.wake());
-    client.on('error', (error) => {
-      this.log.warn({ err: error }, 'mail listener connection lost; reconnecting');
-      client.release(error);
-      this.listener = undefined;
-      void this.relisten(channel);
-    });
-    try {
-      await client.query(`LISTEN "${channel}"`);
-    } catch (error) {
-      client.release(error as Error);
-      throw error;
-    }
-    this.listener = client;
-  }
-
-  private async relisten(channel: string): Promise<void> {
-    while (!this.stopped && !this.listener) {
-      try {
-        await this.listen(channel);
-        this.wake();
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
-      }
-    }
   }
 }

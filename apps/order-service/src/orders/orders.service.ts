@@ -11,7 +11,7 @@ import {
   type StockReservationRejectedEvent,
   type StockReservedEvent,
 } from '@shop/contracts';
-import type { Logger } from '@shop/logging';
+import { bindCorrelationId, type Logger } from '@shop/logging';
 import { appendToOutbox, claimEvent, LOGGER } from '@shop/service-kit';
 import type { Order } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
@@ -32,6 +32,7 @@ export class OrdersService {
   /** Records the order as PENDING and queues OrderPlaced; inventory answers asynchronously. */
   async place(input: PlaceOrderDto): Promise<OrderView> {
     const id = randomUUID();
+    bindCorrelationId(id);
     const event = createEvent(
       OrderPlaced,
       { orderId: id, customerEmail: input.customerEmail, items: input.items },
@@ -44,6 +45,7 @@ export class OrdersService {
       await appendToOutbox(tx, OrderPlaced, event);
       return created;
     });
+    this.logger.info({ orderId: id, lines: input.items.length }, 'order placed');
     return toView(order);
   }
 
@@ -82,6 +84,7 @@ export class OrdersService {
 
   /** PENDING or CONFIRMED → CANCELLED, and OrderCancelled tells inventory to release what it holds. */
   async cancel(id: string): Promise<OrderView> {
+    bindCorrelationId(id);
     for (let attempt = 1; ; attempt += 1) {
       const result = await this.prisma.$transaction(async (tx) => {
         const order = await tx.order.findUnique({ where: { id } });
@@ -106,7 +109,10 @@ export class OrdersService {
         await appendToOutbox(tx, OrderCancelled, event);
         return tx.order.findUniqueOrThrow({ where: { id } });
       });
-      if (result) return toView(result);
+      if (result) {
+        this.logger.info({ orderId: id }, 'order cancelled');
+        return toView(result);
+      }
       // Inventory's answer moved the order between our read and our write; decide again.
       if (attempt >= 3) throw new Error(`order ${id} kept changing while being cancelled`);
     }
@@ -118,6 +124,7 @@ export class OrdersService {
       if (!(await claimEvent(tx, event))) return;
       const order = await this.moveFromPending(tx, event.payload.orderId, 'CONFIRMED', {});
       if (!order) return;
+      this.logger.info({ orderId: order.id }, 'order confirmed');
       const confirmed = createEvent(
         OrderConfirmed,
         {
@@ -141,6 +148,7 @@ export class OrdersService {
         rejectionReason: describeRejection(reason),
       });
       if (!order) return;
+      this.logger.info({ orderId: order.id, reason: reason.code }, 'order rejected');
       const rejected = createEvent(
         OrderRejected,
         { orderId: order.id, customerEmail: order.customerEmail, reason },

@@ -8,7 +8,7 @@ import { bootstrapDatabase, serviceDatabaseUrl } from '@shop/database';
 import { ensureTopics, startKafka, type RunningKafka } from '../kafka';
 import { startMaildev, type RunningMaildev } from '../maildev';
 import { startPostgres, type RunningPostgres } from '../postgres';
-import { startService, type ServiceName, type ServiceProcess } from '../service-process';
+import { spawnService, type ServiceName, type ServiceProcess } from '../service-process';
 
 const DATABASE = 'shop';
 
@@ -128,7 +128,7 @@ async function startServices(
 ): Promise<void> {
   const results = await Promise.allSettled(
     serviceSpecs(smtpUrl).map(async (spec) => {
-      const service = await startService({
+      const service = await spawnService({
         name: spec.name,
         port: spec.port,
         log: logger(spec.source),

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { startTestInfra, type TestInfra } from '../test-infra';
+import { startTestInfra, testInfraEnv, type TestInfra } from '../test-infra';
 
 async function main(): Promise<number> {
   const [command, ...args] = process.argv.slice(2);
@@ -45,8 +45,7 @@ function runCommand(command: string, args: string[], infra: TestInfra): Promise<
       stdio: 'inherit',
       env: {
         ...process.env,
-        TEST_KAFKA_BROKERS: infra.kafkaBrokers,
-        TEST_ADMIN_DATABASE_URL: infra.adminDatabaseUrl,
+        ...testInfraEnv(infra),
       },
     });
     // Ctrl-C reaches the command directly (same process group); SIGTERM from elsewhere is passed on.

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
+import { NotifyLoop } from '@shop/database';
 import type { Logger } from '@shop/logging';
 import type { KafkaEventPublisher } from '../event-publisher';
 import type { OutboxRecord } from './outbox-record';
@@ -36,59 +37,43 @@ interface OutboxRow {
  */
 export class OutboxRelay {
   private readonly batchSize: number;
-  private readonly pollIntervalMs: number;
   private readonly retentionMs: number;
   private readonly logger: Logger;
-  private listener: PoolClient | undefined;
-  private pollTimer: NodeJS.Timeout | undefined;
-  private draining: Promise<void> | undefined;
-  private wakeRequested = false;
-  private stopped = true;
+  private readonly loop: NotifyLoop;
   private lockKey = 0;
   private lastCleanup = 0;
   private consecutiveFailures = 0;
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.batchSize = options.batchSize ?? 500;
-    this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.retentionMs = options.retentionMs ?? 60 * 60 * 1_000;
     this.logger = options.logger.child({ component: 'outbox-relay' });
+    this.loop = new NotifyLoop({
+      pool: options.pool,
+      channelPrefix: 'outbox',
+      work: () => this.drain(),
+      pollIntervalMs: options.pollIntervalMs ?? 1_000,
+      logger: this.logger,
+    });
   }
 
   async start(): Promise<void> {
-    this.stopped = false;
-    const schema = await this.currentSchema();
-    this.lockKey = createHash('sha256').update(`outbox:${schema}`).digest().readInt32BE(0);
-    await this.listen(`outbox_${schema}`);
-    this.pollTimer = setInterval(() => this.wake(), this.pollIntervalMs);
-    this.pollTimer.unref();
-    this.wake();
+    const { rows } = await this.options.pool.query<{ schema: string }>(
+      'SELECT current_schema() AS schema',
+    );
+    this.lockKey = createHash('sha256').update(`outbox:${rows[0]?.schema}`).digest().readInt32BE(0);
+    await this.loop.start();
   }
 
-  /** Publishes soon; coalesces wake-ups that arrive while a drain is running. */
+  /** Publishes soon: for callers that know a commit just added rows. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.draining) {
-      this.wakeRequested = true;
-      return;
-    }
-    this.draining = this.drain().finally(() => {
-      this.draining = undefined;
-      if (this.wakeRequested && !this.stopped) {
-        this.wakeRequested = false;
-        this.wake();
-      }
-    });
+    this.loop.wake();
   }
 
   /** Stops listening, then publishes what is committed so far (bounded by the producer's retries). */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.pollTimer) clearInterval(this.pollTimer);
-    await this.draining;
+    await this.loop.stop();
     await this.drain();
-    this.listener?.release();
-    this.listener = undefined;
   }
 
   /** Number of rows not yet published; for health and tests. */
@@ -155,39 +140,6 @@ export class OutboxRelay {
       `DELETE FROM outbox_events WHERE sent_at < now() - ($1::bigint * interval '1 millisecond')`,
       [this.retentionMs],
     );
-  }
-
-  private async currentSchema(): Promise<string> {
-    const result = await this.options.pool.query<{ schema: string }>(
-      'SELECT current_schema() AS schema',
-    );
-    const schema = result.rows[0]?.schema;
-    if (!schema) throw new Error('the database role has no schema on its search_path');
-    return schema;
-  }
-
-  private async listen(channel: string): Promise<void> {
-    const client = await this.options.pool.connect();
-    client.on('notification', () => this.wake());
-    client.on('error', (error) => {
-      this.logger.warn({ err: error }, 'outbox listener connection lost; reconnecting');
-      client.release(error);
-      this.listener = undefined;
-      void this.relisten(channel);
-    });
-    await client.query(`LISTEN "${channel}"`);
-    this.listener = client;
-  }
-
-  private async relisten(channel: string): Promise<void> {
-    while (!this.stopped && !this.listener) {
-      try {
-        await this.listen(channel);
-        this.wake();
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, this.pollIntervalMs));
-      }
-    }
   }
 }
 
