@@ -136,6 +136,8 @@ async function startServices(
           DATABASE_URL: serviceDatabaseUrl(postgres.adminUrl, spec.name, DATABASE),
           KAFKA_BROKERS: kafka.brokers,
           LOG_FORMAT: 'pretty',
+          // The services write to a pipe (this process); keep their colours when we print to a terminal.
+          ...(useColour ? { FORCE_COLOR: '1' } : {}),
           ...spec.extraEnv,
         },
       });
