@@ -2,7 +2,12 @@ import type { LoggerService } from '@nestjs/common';
 import type { Logger } from '@shop/logging';
 
 /** Nest's start-up chatter: one line per module and route, useful only when debugging wiring. */
-const WIRING_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory']);
+const WIRING_CONTEXTS = new Set([
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestFactory',
+]);
 
 /** Routes Nest's own log lines (routes mapped, app started) into the service's structured logger. */
 export class NestLoggerAdapter implements LoggerService {
