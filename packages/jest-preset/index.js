@@ -41,7 +41,13 @@ function integration() {
 /** Both kinds, as one jest run: `jest` runs all, `jest --selectProjects unit` the fast ones. */
 function service() {
   // testTimeout is a run-wide option: it has no effect inside a project.
-  return { projects: [unit(), integration()], testTimeout: 120_000, maxWorkers: 1 };
+  // forceExit: a client left open by a failed setup must fail the run, not hang CI until its timeout.
+  return {
+    projects: [unit(), integration()],
+    testTimeout: 120_000,
+    maxWorkers: 1,
+    forceExit: true,
+  };
 }
 
 module.exports = { unit, integration, service, transform };

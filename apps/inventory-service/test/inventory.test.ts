@@ -6,18 +6,8 @@ import {
   OrderPlaced,
   type OrderLine,
 } from '@shop/contracts';
-import {
-  createTestDatabase,
-  EventProbe,
-  freePort,
-  requestJson,
-  resetTopics,
-  TestProducer,
-  testKafkaBrokers,
-  waitForHealthy,
-  type TestDatabase,
-} from '@shop/devstack';
-import { runService, type RunningService } from '@shop/service-kit';
+import { EventProbe, requestJson, TestProducer, testKafkaBrokers } from '@shop/devstack';
+import { startServiceUnderTest, type ServiceUnderTest } from '@shop/service-kit/testing';
 import { inventoryService } from '../src/service';
 
 interface Product {
@@ -27,38 +17,26 @@ interface Product {
   reserved: number;
 }
 
-const groupId = `inventory-service-test-${randomUUID()}`;
-let database: TestDatabase;
-let service: RunningService<unknown>;
+let sut: ServiceUnderTest<unknown>;
 let probe: EventProbe;
 let producer: TestProducer;
 
 beforeAll(async () => {
+  sut = await startServiceUnderTest(inventoryService);
   const brokers = testKafkaBrokers();
-  await resetTopics(brokers, ALL_TOPICS);
-  database = await createTestDatabase('inventory_it');
-  service = await runService(inventoryService, {
-    PORT: String(await freePort()),
-    DATABASE_URL: database.urlFor('inventory-service'),
-    KAFKA_BROKERS: brokers,
-    KAFKA_GROUP_ID: groupId,
-    LOG_LEVEL: 'warn',
-  });
   [probe, producer] = await Promise.all([
     EventProbe.start(brokers, ALL_TOPICS),
     TestProducer.start(brokers),
   ]);
-  await waitForHealthy(service.url);
 });
 
 afterAll(async () => {
   await Promise.allSettled([probe?.stop(), producer?.stop()]);
-  await service?.app.close();
-  await database?.drop();
+  await sut?.stop();
 });
 
 async function putProduct(sku: string, stock: number): Promise<Product> {
-  const response = await requestJson<Product>('PUT', `${service.url}/products/${sku}`, {
+  const response = await requestJson<Product>('PUT', `${sut.url}/products/${sku}`, {
     name: `Product ${sku}`,
     stock,
   });
@@ -67,7 +45,7 @@ async function putProduct(sku: string, stock: number): Promise<Product> {
 }
 
 async function product(sku: string): Promise<Product> {
-  return (await requestJson<Product>('GET', `${service.url}/products/${sku}`)).body;
+  return (await requestJson<Product>('GET', `${sut.url}/products/${sku}`)).body;
 }
 
 function orderPlaced(items: OrderLine[], orderId: string = randomUUID()) {
@@ -101,13 +79,13 @@ describe('inventory service against real Kafka and Postgres', () => {
     });
     expect(await putProduct('DESK-1', 7)).toMatchObject({ available: 7, reserved: 0 });
     expect(await product('DESK-1')).toMatchObject({ name: 'Product DESK-1', available: 7 });
-    const list = await requestJson<{ items: Product[] }>('GET', `${service.url}/products`);
+    const list = await requestJson<{ items: Product[] }>('GET', `${sut.url}/products`);
     expect(list.body.items.map((item) => item.sku)).toContain('DESK-1');
   });
 
   it('answers 404 for an unknown product and 400 naming the field for a negative stock', async () => {
-    expect((await requestJson('GET', `${service.url}/products/NOPE-404`)).status).toBe(404);
-    const bad = await requestJson<{ message: string }>('PUT', `${service.url}/products/DESK-2`, {
+    expect((await requestJson('GET', `${sut.url}/products/NOPE-404`)).status).toBe(404);
+    const bad = await requestJson<{ message: string }>('PUT', `${sut.url}/products/DESK-2`, {
       name: 'Desk',
       stock: -1,
     });
@@ -164,7 +142,7 @@ describe('inventory service against real Kafka and Postgres', () => {
     for (let copy = 0; copy < 3; copy += 1) {
       redeliveries.push(await producer.send(OrderPlaced.topic, event.payload.orderId, event));
     }
-    await producer.waitUntilConsumed(groupId, OrderPlaced.topic, redeliveries[2]!);
+    await producer.waitUntilConsumed(sut.groupId, OrderPlaced.topic, redeliveries[2]!);
     expect(await product('LAMP-1')).toMatchObject({ available: 6, reserved: 4 });
     expect(probe.ofType('StockReserved', event.payload.orderId)).toHaveLength(1);
   });
@@ -185,8 +163,8 @@ describe('inventory service against real Kafka and Postgres', () => {
       event.payload.orderId,
       orderCancelled(event.payload.orderId, event.payload.items),
     );
-    await producer.waitUntilConsumed(groupId, OrderCancelled.topic, again);
-    await producer.waitUntilConsumed(groupId, OrderCancelled.topic, anotherCancellation);
+    await producer.waitUntilConsumed(sut.groupId, OrderCancelled.topic, again);
+    await producer.waitUntilConsumed(sut.groupId, OrderCancelled.topic, anotherCancellation);
     expect(await product('BOOK-1')).toMatchObject({ available: 10, reserved: 0 });
     expect(probe.ofType('StockReleased', event.payload.orderId)).toHaveLength(1);
   });

@@ -1,52 +1,36 @@
 import { randomUUID } from 'node:crypto';
-import { ALL_TOPICS, createEvent, OrderConfirmed } from '@shop/contracts';
+import { createEvent, OrderConfirmed } from '@shop/contracts';
 import {
-  createTestDatabase,
   freePort,
-  resetTopics,
   startSmtpCatcher,
   TestProducer,
   testKafkaBrokers,
   waitFor,
   type SmtpCatcher,
-  type TestDatabase,
 } from '@shop/devstack';
-import { runService, type RunningService } from '@shop/service-kit';
+import { startServiceUnderTest, type ServiceUnderTest } from '@shop/service-kit/testing';
 import type { NotificationConfig } from '../src/config/notification-config';
 import type { NotificationView } from '../src/notifications/dto/notification.response';
 import { FIRST_RETRY_DELAY_MS } from '../src/notifications/delivery-policy';
 import { notificationService } from '../src/service';
 
 describe('mail delivery while the mail server is down', () => {
-  let db: TestDatabase;
   let smtpPort: number;
   let catcher: SmtpCatcher | undefined;
-  let service: RunningService<NotificationConfig>;
+  let service: ServiceUnderTest<NotificationConfig>;
 
   beforeAll(async () => {
-    const brokers = testKafkaBrokers();
-    await resetTopics(brokers, ALL_TOPICS);
-    db = await createTestDatabase('notification_retry_test');
     // Nothing listens here until the test starts the catcher: every send is refused.
     smtpPort = await freePort();
-    service = await runService(notificationService, {
-      PORT: String(await freePort()),
-      DATABASE_URL: db.urlFor('notification-service'),
-      KAFKA_BROKERS: brokers,
-      KAFKA_GROUP_ID: `notification-retry-test-${randomUUID()}`,
+    service = await startServiceUnderTest(notificationService, {
       SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
       LOG_LEVEL: 'error',
-    });
-    await waitFor(async () => (await fetch(`${service.url}/health`)).status === 200, {
-      timeoutMs: 60_000,
-      description: 'GET /health to answer 200 (database up, consumer group joined)',
     });
   });
 
   afterAll(async () => {
-    await service?.app.close();
+    await service?.stop();
     await catcher?.stop();
-    await db?.drop();
   });
 
   it('keeps the email pending after a refused send and delivers it once the server is back', async () => {

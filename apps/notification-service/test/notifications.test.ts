@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import {
-  ALL_TOPICS,
   createEvent,
   OrderCancelled,
   OrderConfirmed,
@@ -9,18 +8,14 @@ import {
   type EventOf,
 } from '@shop/contracts';
 import {
-  createTestDatabase,
-  freePort,
-  resetTopics,
   startSmtpCatcher,
   TestProducer,
   testKafkaBrokers,
   waitFor,
   type CaughtMessage,
   type SmtpCatcher,
-  type TestDatabase,
 } from '@shop/devstack';
-import { runService, type RunningService } from '@shop/service-kit';
+import { startServiceUnderTest, type ServiceUnderTest } from '@shop/service-kit/testing';
 import type { NotificationConfig } from '../src/config/notification-config';
 import type { NotificationView } from '../src/notifications/dto/notification.response';
 import { notificationService } from '../src/service';
@@ -32,43 +27,21 @@ const items = [
 ];
 
 describe('notification service against real Kafka, Postgres and SMTP', () => {
-  let db: TestDatabase;
   let catcher: SmtpCatcher;
-  let service: RunningService<NotificationConfig>;
+  let service: ServiceUnderTest<NotificationConfig>;
   let producer: TestProducer;
 
   beforeAll(async () => {
-    const brokers = testKafkaBrokers();
-    await resetTopics(brokers, ALL_TOPICS);
-    db = await createTestDatabase('notification_test');
     catcher = await startSmtpCatcher();
-    service = await runNotificationService(brokers);
-    await waitFor(async () => (await fetch(`${service.url}/health`)).status === 200, {
-      timeoutMs: 60_000,
-      description: 'GET /health to answer 200 (database up, consumer group joined)',
-    });
-    producer = await TestProducer.start(brokers);
+    service = await startServiceUnderTest(notificationService, { SMTP_URL: catcher.url });
+    producer = await TestProducer.start(testKafkaBrokers());
   });
 
   afterAll(async () => {
     await producer?.stop();
-    await service?.app.close();
+    await service?.stop();
     await catcher?.stop();
-    await db?.drop();
   });
-
-  async function runNotificationService(
-    brokers: string,
-  ): Promise<RunningService<NotificationConfig>> {
-    return runService(notificationService, {
-      PORT: String(await freePort()),
-      DATABASE_URL: db.urlFor('notification-service'),
-      KAFKA_BROKERS: brokers,
-      KAFKA_GROUP_ID: `notification-test-${randomUUID()}`,
-      SMTP_URL: catcher.url,
-      LOG_LEVEL: 'warn',
-    });
-  }
 
   /** Sends an event as the order service's outbox relay would (keyed by its order unless `key` says otherwise). */
   async function publish<C extends EventContract>(

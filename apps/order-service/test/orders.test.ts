@@ -7,48 +7,26 @@ import {
   StockReserved,
   Topics,
 } from '@shop/contracts';
-import {
-  createTestDatabase,
-  EventProbe,
-  freePort,
-  resetTopics,
-  TestProducer,
-  testKafkaBrokers,
-  waitFor,
-  waitForHealthy,
-  type TestDatabase,
-} from '@shop/devstack';
-import { runService, type RunningService } from '@shop/service-kit';
+import { EventProbe, TestProducer, testKafkaBrokers, waitFor } from '@shop/devstack';
+import { startServiceUnderTest, type ServiceUnderTest } from '@shop/service-kit/testing';
 import { orderService } from '../src/service';
 
-const groupId = `order-service-test-${randomUUID()}`;
-let database: TestDatabase;
-let service: RunningService<unknown>;
+let sut: ServiceUnderTest<unknown>;
 let probe: EventProbe;
 let producer: TestProducer;
 
 beforeAll(async () => {
+  sut = await startServiceUnderTest(orderService);
   const brokers = testKafkaBrokers();
-  await resetTopics(brokers, ALL_TOPICS);
-  database = await createTestDatabase('orders_it');
-  service = await runService(orderService, {
-    PORT: String(await freePort()),
-    DATABASE_URL: database.urlFor('order-service'),
-    KAFKA_BROKERS: brokers,
-    KAFKA_GROUP_ID: groupId,
-    LOG_LEVEL: 'warn',
-  });
   [probe, producer] = await Promise.all([
     EventProbe.start(brokers, ALL_TOPICS),
     TestProducer.start(brokers),
   ]);
-  await waitForHealthy(service.url);
 });
 
 afterAll(async () => {
   await Promise.allSettled([probe?.stop(), producer?.stop()]);
-  await service?.app.close();
-  await database?.drop();
+  await sut?.stop();
 });
 
 interface OrderBody {
@@ -59,7 +37,7 @@ interface OrderBody {
 }
 
 async function placeOrder(items = [{ sku: 'KB-1', quantity: 2 }]): Promise<OrderBody> {
-  const response = await fetch(`${service.url}/orders`, {
+  const response = await fetch(`${sut.url}/orders`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ customerEmail: 'ada@example.com', items }),
@@ -69,7 +47,7 @@ async function placeOrder(items = [{ sku: 'KB-1', quantity: 2 }]): Promise<Order
 }
 
 async function getOrder(id: string): Promise<OrderBody> {
-  const response = await fetch(`${service.url}/orders/${id}`);
+  const response = await fetch(`${sut.url}/orders/${id}`);
   expect(response.status).toBe(200);
   return (await response.json()) as OrderBody;
 }
@@ -94,7 +72,7 @@ function stockReserved(orderId: string) {
 
 describe('order service against real Kafka and Postgres', () => {
   it('accepts an order as PENDING with a Location header and publishes OrderPlaced keyed by the order id', async () => {
-    const response = await fetch(`${service.url}/orders`, {
+    const response = await fetch(`${sut.url}/orders`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
@@ -136,7 +114,7 @@ describe('order service against real Kafka and Postgres', () => {
     await producer.send(StockReserved.topic, order.id, reserved);
     await probe.waitForType('OrderConfirmed', order.id);
     const redelivery = await producer.send(StockReserved.topic, order.id, reserved);
-    await producer.waitUntilConsumed(groupId, StockReserved.topic, redelivery);
+    await producer.waitUntilConsumed(sut.groupId, StockReserved.topic, redelivery);
     // The relay publishes within milliseconds of a commit; a later event on the same partition proves it had the chance.
     const marker = await placeOrder();
     await producer.send(StockReserved.topic, order.id, stockReserved(marker.id));
@@ -170,7 +148,7 @@ describe('order service against real Kafka and Postgres', () => {
     await producer.send(StockReserved.topic, order.id, stockReserved(order.id));
     await waitForStatus(order.id, 'CONFIRMED');
 
-    const cancel = await fetch(`${service.url}/orders/${order.id}/cancel`, { method: 'POST' });
+    const cancel = await fetch(`${sut.url}/orders/${order.id}/cancel`, { method: 'POST' });
     expect(cancel.status).toBe(202);
     expect(await cancel.json()).toMatchObject({ status: 'CANCELLED' });
     const [cancelled] = await probe.waitForType('OrderCancelled', order.id);
@@ -179,7 +157,7 @@ describe('order service against real Kafka and Postgres', () => {
       items: [{ sku: 'KB-1', quantity: 2 }],
     });
 
-    const again = await fetch(`${service.url}/orders/${order.id}/cancel`, { method: 'POST' });
+    const again = await fetch(`${sut.url}/orders/${order.id}/cancel`, { method: 'POST' });
     expect(again.status).toBe(409);
     expect(await again.json()).toMatchObject({
       statusCode: 409,
@@ -189,11 +167,11 @@ describe('order service against real Kafka and Postgres', () => {
 
   it('leaves a cancelled order cancelled when inventory reserves for it afterwards', async () => {
     const order = await placeOrder();
-    expect(
-      (await fetch(`${service.url}/orders/${order.id}/cancel`, { method: 'POST' })).status,
-    ).toBe(202);
+    expect((await fetch(`${sut.url}/orders/${order.id}/cancel`, { method: 'POST' })).status).toBe(
+      202,
+    );
     const late = await producer.send(StockReserved.topic, order.id, stockReserved(order.id));
-    await producer.waitUntilConsumed(groupId, StockReserved.topic, late);
+    await producer.waitUntilConsumed(sut.groupId, StockReserved.topic, late);
     expect((await getOrder(order.id)).status).toBe('CANCELLED');
   });
 
@@ -213,21 +191,21 @@ describe('order service against real Kafka and Postgres', () => {
   });
 
   it('answers 404 with a JSON error for an unknown order and 400 for an id that is not a UUID', async () => {
-    const unknown = await fetch(`${service.url}/orders/${randomUUID()}`);
+    const unknown = await fetch(`${sut.url}/orders/${randomUUID()}`);
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({
       statusCode: 404,
       message: expect.stringContaining('does not exist'),
     });
-    const malformed = await fetch(`${service.url}/orders/not-a-uuid`);
+    const malformed = await fetch(`${sut.url}/orders/not-a-uuid`);
     expect(malformed.status).toBe(400);
   });
 
   it('rejects an invalid order with 400 naming each field, and stores nothing', async () => {
-    const before = (await (await fetch(`${service.url}/orders?limit=100`)).json()) as {
+    const before = (await (await fetch(`${sut.url}/orders?limit=100`)).json()) as {
       items: unknown[];
     };
-    const response = await fetch(`${service.url}/orders`, {
+    const response = await fetch(`${sut.url}/orders`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
@@ -238,7 +216,7 @@ describe('order service against real Kafka and Postgres', () => {
     expect(response.status).toBe(400);
     const body = (await response.json()) as { issues: Array<{ field: string }> };
     expect(body.issues.map((issue) => issue.field)).toEqual(['customerEmail', 'items.0.quantity']);
-    const after = (await (await fetch(`${service.url}/orders?limit=100`)).json()) as {
+    const after = (await (await fetch(`${sut.url}/orders?limit=100`)).json()) as {
       items: unknown[];
     };
     expect(after.items).toHaveLength(before.items.length);
@@ -246,7 +224,7 @@ describe('order service against real Kafka and Postgres', () => {
 
   it('lists orders newest first, filtered by status, page by page', async () => {
     const placed = [await placeOrder(), await placeOrder(), await placeOrder()];
-    const first = (await (await fetch(`${service.url}/orders?status=PENDING&limit=2`)).json()) as {
+    const first = (await (await fetch(`${sut.url}/orders?status=PENDING&limit=2`)).json()) as {
       items: OrderBody[];
       nextCursor: string | null;
     };
@@ -254,20 +232,20 @@ describe('order service against real Kafka and Postgres', () => {
     expect(first.items.every((order) => order.status === 'PENDING')).toBe(true);
     expect(first.nextCursor).not.toBeNull();
     const second = (await (
-      await fetch(`${service.url}/orders?status=PENDING&limit=2&cursor=${first.nextCursor}`)
+      await fetch(`${sut.url}/orders?status=PENDING&limit=2&cursor=${first.nextCursor}`)
     ).json()) as { items: OrderBody[] };
     expect(second.items[0]?.id).toBe(placed[0]?.id);
-    expect((await fetch(`${service.url}/orders?status=SHIPPED`)).status).toBe(400);
+    expect((await fetch(`${sut.url}/orders?status=SHIPPED`)).status).toBe(400);
   });
 
   it('serves its OpenAPI description and Swagger UI at /docs', async () => {
-    const spec = (await (await fetch(`${service.url}/docs/openapi.json`)).json()) as {
+    const spec = (await (await fetch(`${sut.url}/docs/openapi.json`)).json()) as {
       paths: Record<string, unknown>;
     };
     expect(Object.keys(spec.paths)).toEqual(
       expect.arrayContaining(['/orders', '/orders/{id}', '/orders/{id}/cancel']),
     );
-    const ui = await fetch(`${service.url}/docs`);
+    const ui = await fetch(`${sut.url}/docs`);
     expect(ui.status).toBe(200);
     expect(await ui.text()).toContain('swagger');
   });

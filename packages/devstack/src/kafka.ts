@@ -222,7 +222,8 @@ async function formatStorageIfNeeded(config: KafkaConfig): Promise<void> {
       args: javaArgs(
         config,
         'kafka.tools.StorageTool',
-        ['format', '-t', clusterId, '-c', join(config.configDir, 'server.properties')],
+        // `=` form: a base64url id may start with '-', which the tool would take for an option.
+        ['format', `--cluster-id=${clusterId}`, '-c', join(config.configDir, 'server.properties')],
         ['-Xmx256m'],
       ),
       log: config.log,

@@ -7,3 +7,4 @@ export * from './platform.module';
 export * from './logger.adapter';
 export * from './run-service';
 export * from './inbox-outbox';
+export * from './prisma-adapter';

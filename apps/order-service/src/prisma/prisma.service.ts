@@ -1,19 +1,12 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { PrismaPg } from '@prisma/adapter-pg';
-import { serviceDatabase } from '@shop/database';
-import { SERVICE_CONFIG } from '@shop/service-kit';
+import { prismaAdapterFor, SERVICE_CONFIG } from '@shop/service-kit';
 import { PrismaClient } from '../generated/prisma/client';
 import type { OrderConfig } from '../config/order-config';
 
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
   constructor(@Inject(SERVICE_CONFIG) config: OrderConfig) {
-    super({
-      adapter: new PrismaPg(
-        { connectionString: config.DATABASE_URL, max: 10 },
-        { schema: serviceDatabase('order-service').schema },
-      ),
-    });
+    super({ adapter: prismaAdapterFor('order-service', config) });
   }
 
   async onModuleDestroy(): Promise<void> {
