@@ -1,1 +1,1 @@
-module.exports = require('@shop/jest-preset').unit();
+module.exports = require('@shop/jest-preset').service();

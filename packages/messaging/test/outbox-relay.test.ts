@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import { Pool } from 'pg';
+import { createEvent, OrderPlaced, Topics } from '@shop/contracts';
+import {
+  createTestDatabase,
+  EventProbe,
+  freePort,
+  resetTopics,
+  testKafkaBrokers,
+  waitFor,
+  type TestDatabase,
+} from '@shop/devstack';
+import { createLogger } from '@shop/logging';
+import { createKafka } from '../src/kafka';
+import { KafkaEventPublisher } from '../src/event-publisher';
+import { OutboxRelay } from '../src/outbox/outbox-relay';
+import { toOutboxRecord } from '../src/outbox/outbox-record';
+
+// The same table and wake-up trigger every publishing service's migration creates.
+const OUTBOX_DDL = `
+  CREATE TABLE outbox_events (
+    id BIGSERIAL PRIMARY KEY, event_id UUID NOT NULL UNIQUE, event_type TEXT NOT NULL, topic TEXT NOT NULL,
+    message_key TEXT NOT NULL, payload JSONB NOT NULL, created_at TIMESTAMPTZ(3) NOT NULL DEFAULT now(),
+    sent_at TIMESTAMPTZ(3));
+  CREATE FUNCTION notify_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN PERFORM pg_notify('outbox_' || TG_TABLE_SCHEMA, ''); RETURN NULL; END; $$;
+  CREATE TRIGGER outbox_events_notify AFTER INSERT ON outbox_events
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_outbox();`;
+
+const logger = createLogger({ service: 'outbox-relay-test', level: 'silent', format: 'json' });
+let database: TestDatabase;
+let pool: Pool;
+let probe: EventProbe;
+const running: Array<{ stop(): Promise<void> }> = [];
+
+beforeAll(async () => {
+  const brokers = testKafkaBrokers();
+  await resetTopics(brokers, Object.values(Topics));
+  database = await createTestDatabase('outbox_relay');
+  pool = new Pool({ connectionString: database.urlFor('order-service'), max: 6 });
+  await pool.query(OUTBOX_DDL);
+  probe = await EventProbe.start(brokers, [Topics.orderEvents]);
+});
+
+afterEach(async () => {
+  for (const item of running.splice(0).reverse()) await item.stop();
+});
+
+afterAll(async () => {
+  await probe?.stop();
+  await pool?.end();
+  await database?.drop();
+});
+
+async function startRelay(brokers: string[] = testKafkaBrokers().split(',')): Promise<OutboxRelay> {
+  const publisher = new KafkaEventPublisher(
+    createKafka({ brokers, clientId: `relay-${randomUUID()}` }, logger),
+  );
+  const relay = new OutboxRelay({ pool, publisher, logger, pollIntervalMs: 500 });
+  running.push({ stop: async () => publisher.disconnect().catch(() => undefined) }, relay);
+  await publisher.connect().catch(() => undefined);
+  await relay.start();
+  return relay;
+}
+
+/** Writes OrderPlaced events to the outbox in one transaction, committed or rolled back. */
+async function writeEvents(
+  orderIds: string[],
+  outcome: 'COMMIT' | 'ROLLBACK' = 'COMMIT',
+): Promise<string[]> {
+  const client = await pool.connect();
+  const eventIds: string[] = [];
+  try {
+    await client.query('BEGIN');
+    for (const orderId of orderIds) {
+      const event = createEvent(
+        OrderPlaced,
+        { orderId, customerEmail: 'ada@example.com', items: [{ sku: 'A-1', quantity: 1 }] },
+        { correlationId: orderId, causationId: null },
+      );
+      const record = toOutboxRecord(OrderPlaced, event);
+      await client.query(
+        `INSERT INTO outbox_events (event_id, event_type, topic, message_key, payload) VALUES ($1, $2, $3, $4, $5)`,
+        [
+          record.eventId,
+          record.eventType,
+          record.topic,
+          record.messageKey,
+          JSON.stringify(record.payload),
+        ],
+      );
+      eventIds.push(event.eventId);
+    }
+    await client.query(outcome);
+  } finally {
+    client.release();
+  }
+  return eventIds;
+}
+
+async function unsent(eventIds: string[]): Promise<number> {
+  const { rows } = await pool.query<{ count: string }>(
+    'SELECT count(*) AS count FROM outbox_events WHERE sent_at IS NULL AND event_id = ANY($1::uuid[])',
+    [eventIds],
+  );
+  return Number(rows[0]?.count);
+}
+
+function published(eventIds: string[]) {
+  const wanted = new Set(eventIds);
+  return probe.matching((observed) => wanted.has(observed.event?.eventId ?? ''));
+}
+
+describe('outbox relay against real Postgres and Kafka', () => {
+  it('publishes committed events, keyed by order, through an idempotent producer, and marks them sent', async () => {
+    await startRelay();
+    const orderId = randomUUID();
+    const [eventId] = await writeEvents([orderId]);
+    const [message] = await probe.waitFor(
+      (observed) => observed.event?.eventId === eventId,
+      'the committed event',
+    );
+    expect(message).toMatchObject({ topic: Topics.orderEvents, key: orderId });
+    await waitFor(async () => (await unsent([eventId!])) === 0, {
+      timeoutMs: 10_000,
+      description: 'the row to be marked sent',
+    });
+  });
+
+  it('never publishes the events of a transaction that rolled back', async () => {
+    await startRelay();
+    const rolledBack = await writeEvents([randomUUID()], 'ROLLBACK');
+    const marker = await writeEvents([randomUUID()]);
+    await probe.waitFor(
+      (observed) => observed.event?.eventId === marker[0],
+      'the event committed after the rollback',
+    );
+    expect(published(rolledBack)).toHaveLength(0);
+  });
+
+  it('keeps the events of one order in commit order', async () => {
+    await startRelay();
+    const orderId = randomUUID();
+    const eventIds: string[] = [];
+    for (let index = 0; index < 30; index += 1) eventIds.push(...(await writeEvents([orderId])));
+    await probe.waitFor(
+      (observed) => observed.event?.eventId === eventIds.at(-1),
+      'the last event of the order',
+    );
+    expect(published(eventIds).map((observed) => observed.event?.eventId)).toEqual(eventIds);
+  });
+
+  it('keeps events while Kafka is unreachable and publishes them, once each, when a relay can reach it', async () => {
+    const unreachable = await startRelay([`127.0.0.1:${await freePort()}`]);
+    const eventIds = await writeEvents(Array.from({ length: 25 }, () => randomUUID()));
+    expect(await unsent(eventIds)).toBe(25);
+    await unreachable.stop();
+    expect(await unsent(eventIds)).toBe(25);
+
+    await startRelay();
+    await waitFor(async () => (await unsent(eventIds)) === 0, {
+      timeoutMs: 30_000,
+      description: 'the kept events to be sent',
+    });
+    await probe.waitFor(
+      (observed) => eventIds.includes(observed.event?.eventId ?? ''),
+      'the kept events',
+      { count: 25 },
+    );
+    expect(published(eventIds)).toHaveLength(25);
+  });
+
+  it('lets two relays (two replicas) run side by side without publishing an event twice or out of order', async () => {
+    await Promise.all([startRelay(), startRelay()]);
+    const orderId = randomUUID();
+    const eventIds: string[] = [];
+    for (let batch = 0; batch < 20; batch += 1) {
+      eventIds.push(...(await writeEvents([orderId, orderId, orderId, orderId, orderId])));
+    }
+    await probe.waitFor(
+      (observed) => observed.event?.eventId === eventIds.at(-1),
+      'the last of 100 events',
+    );
+    await waitFor(async () => (await unsent(eventIds)) === 0, {
+      timeoutMs: 30_000,
+      description: 'all rows marked sent',
+    });
+    expect(published(eventIds).map((observed) => observed.event?.eventId)).toEqual(eventIds);
+  });
+});
