@@ -245,6 +245,18 @@ describe('order service against real Kafka and Postgres', () => {
     expect(Object.keys(spec.paths)).toEqual(
       expect.arrayContaining(['/orders', '/orders/{id}', '/orders/{id}/cancel']),
     );
+    const placed = spec.paths['/orders'] as {
+      post: {
+        responses: Record<
+          string,
+          { content: Record<string, { schema: { properties: Record<string, unknown> } }> }
+        >;
+      };
+    };
+    const accepted = placed.post.responses['202']?.content['application/json']?.schema;
+    expect(accepted?.properties.status).toMatchObject({
+      enum: ['PENDING', 'CONFIRMED', 'REJECTED', 'CANCELLED'],
+    });
     const ui = await fetch(`${sut.url}/docs`);
     expect(ui.status).toBe(200);
     expect(await ui.text()).toContain('swagger');

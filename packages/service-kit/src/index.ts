@@ -8,3 +8,4 @@ export * from './logger.adapter';
 export * from './run-service';
 export * from './inbox-outbox';
 export * from './prisma-adapter';
+export * from './http/openapi-schema';

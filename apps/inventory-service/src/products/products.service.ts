@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { Product } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
-import type { ListProductsQuery, ProductView, PutProductDto } from './dto/put-product.dto';
+import type {
+  ListProductsQuery,
+  ProductPage,
+  ProductView,
+  PutProductDto,
+} from './dto/put-product.dto';
 
 export class ProductNotFoundError extends Error {
   constructor(readonly sku: string) {
@@ -29,9 +34,7 @@ export class ProductsService {
     return toView(product);
   }
 
-  async list(
-    query: ListProductsQuery,
-  ): Promise<{ items: ProductView[]; nextAfter: string | null }> {
+  async list(query: ListProductsQuery): Promise<ProductPage> {
     const products = await this.prisma.product.findMany({
       where: query.after ? { sku: { gt: query.after } } : {},
       orderBy: { sku: 'asc' },

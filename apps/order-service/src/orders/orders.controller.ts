@@ -15,6 +15,7 @@ import {
 } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
+  ApiBadRequestResponse,
   ApiBody,
   ApiConflictResponse,
   ApiNotFoundResponse,
@@ -23,10 +24,9 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { z } from 'zod';
-import { ZodValidationPipe } from '@shop/service-kit';
+import { errorResponseSchema, openApiSchema, ZodValidationPipe } from '@shop/service-kit';
 import { listOrdersQuerySchema, type ListOrdersQuery } from './dto/list-orders.query';
-import type { OrderPage, OrderView } from './dto/order.response';
+import { orderPageSchema, orderViewSchema, type OrderPage, type OrderView } from './dto/order.response';
 import { placeOrderSchema, type PlaceOrderDto } from './dto/place-order.dto';
 import { ORDER_STATUSES } from './order-status';
 import { InvalidCursorError, OrderNotCancellableError, OrderNotFoundError } from './orders.errors';
@@ -36,7 +36,8 @@ const uuid = new ParseUUIDPipe({
   version: '4',
   exceptionFactory: () => new BadRequestException('id must be a UUID'),
 });
-const orderSchema = { type: 'object', description: 'An order with its status' } as const;
+const orderSchema = openApiSchema(orderViewSchema);
+const errorSchema = openApiSchema(errorResponseSchema);
 
 /** REST transport: validates, calls one domain method, maps domain errors to HTTP. */
 @ApiTags('orders')
@@ -46,7 +47,8 @@ export class OrdersController {
 
   @Post()
   @HttpCode(HttpStatus.ACCEPTED)
-  @ApiBody({ schema: z.toJSONSchema(placeOrderSchema, { io: 'input' }) as object })
+  @ApiBody({ schema: openApiSchema(placeOrderSchema, 'input') })
+  @ApiBadRequestResponse({ description: 'The body names each invalid field', schema: errorSchema })
   @ApiAcceptedResponse({
     description: 'Order accepted as PENDING; stock and email follow asynchronously',
     schema: orderSchema,
@@ -68,7 +70,7 @@ export class OrdersController {
     schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
   })
   @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
-  @ApiOkResponse({ description: 'A page of orders, newest first' })
+  @ApiOkResponse({ description: 'A page of orders, newest first', schema: openApiSchema(orderPageSchema) })
   async list(
     @Query(new ZodValidationPipe(listOrdersQuerySchema, 'query')) query: ListOrdersQuery,
   ): Promise<OrderPage> {
@@ -81,7 +83,7 @@ export class OrdersController {
 
   @Get(':id')
   @ApiOkResponse({ description: 'The order', schema: orderSchema })
-  @ApiNotFoundResponse({ description: 'No order with this id' })
+  @ApiNotFoundResponse({ description: 'No order with this id', schema: errorSchema })
   async get(@Param('id', uuid) id: string): Promise<OrderView> {
     try {
       return await this.orders.get(id);
@@ -96,8 +98,8 @@ export class OrdersController {
     description: 'Cancelled; held stock is released asynchronously',
     schema: orderSchema,
   })
-  @ApiConflictResponse({ description: 'The order is already REJECTED or CANCELLED' })
-  @ApiNotFoundResponse({ description: 'No order with this id' })
+  @ApiConflictResponse({ description: 'The order is already REJECTED or CANCELLED', schema: errorSchema })
+  @ApiNotFoundResponse({ description: 'No order with this id', schema: errorSchema })
   async cancel(@Param('id', uuid) id: string): Promise<OrderView> {
     try {
       return await this.orders.cancel(id);

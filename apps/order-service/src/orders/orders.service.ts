@@ -187,7 +187,9 @@ function toView(order: Order): OrderView {
     customerEmail: order.customerEmail,
     items: order.items as OrderLine[],
     ...(order.rejectionReason ? { rejectionReason: order.rejectionReason } : {}),
-    ...(order.rejectionCode ? { rejectionCode: order.rejectionCode } : {}),
+    ...(order.rejectionCode
+      ? { rejectionCode: order.rejectionCode as NonNullable<OrderView['rejectionCode']> }
+      : {}),
     createdAt: order.createdAt.toISOString(),
     updatedAt: order.updatedAt.toISOString(),
   };

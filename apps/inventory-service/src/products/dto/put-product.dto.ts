@@ -22,10 +22,22 @@ export const listProductsQuerySchema = z
 
 export type ListProductsQuery = z.output<typeof listProductsQuerySchema>;
 
-export interface ProductView {
-  sku: string;
-  name: string;
-  available: number;
-  reserved: number;
-  updatedAt: string;
-}
+export const productViewSchema = z.object({
+  sku: z.string(),
+  name: z.string(),
+  /** What can still be reserved. */
+  available: z.number().int().nonnegative(),
+  /** What live orders hold. */
+  reserved: z.number().int().nonnegative(),
+  updatedAt: z.iso.datetime(),
+});
+
+export type ProductView = z.infer<typeof productViewSchema>;
+
+export const productPageSchema = z.object({
+  items: z.array(productViewSchema),
+  /** Pass as `after` for the next page; null on the last page. */
+  nextAfter: z.string().nullable(),
+});
+
+export type ProductPage = z.infer<typeof productPageSchema>;
