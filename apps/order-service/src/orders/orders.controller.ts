@@ -26,7 +26,12 @@ import {
 import type { Response } from 'express';
 import { errorResponseSchema, openApiSchema, ZodValidationPipe } from '@shop/service-kit';
 import { listOrdersQuerySchema, type ListOrdersQuery } from './dto/list-orders.query';
-import { orderPageSchema, orderViewSchema, type OrderPage, type OrderView } from './dto/order.response';
+import {
+  orderPageSchema,
+  orderViewSchema,
+  type OrderPage,
+  type OrderView,
+} from './dto/order.response';
 import { placeOrderSchema, type PlaceOrderDto } from './dto/place-order.dto';
 import { ORDER_STATUSES } from './order-status';
 import { InvalidCursorError, OrderNotCancellableError, OrderNotFoundError } from './orders.errors';
@@ -70,7 +75,10 @@ export class OrdersController {
     schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
   })
   @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
-  @ApiOkResponse({ description: 'A page of orders, newest first', schema: openApiSchema(orderPageSchema) })
+  @ApiOkResponse({
+    description: 'A page of orders, newest first',
+    schema: openApiSchema(orderPageSchema),
+  })
   async list(
     @Query(new ZodValidationPipe(listOrdersQuerySchema, 'query')) query: ListOrdersQuery,
   ): Promise<OrderPage> {
@@ -98,7 +106,10 @@ export class OrdersController {
     description: 'Cancelled; held stock is released asynchronously',
     schema: orderSchema,
   })
-  @ApiConflictResponse({ description: 'The order is already REJECTED or CANCELLED', schema: errorSchema })
+  @ApiConflictResponse({
+    description: 'The order is already REJECTED or CANCELLED',
+    schema: errorSchema,
+  })
   @ApiNotFoundResponse({ description: 'No order with this id', schema: errorSchema })
   async cancel(@Param('id', uuid) id: string): Promise<OrderView> {
     try {
