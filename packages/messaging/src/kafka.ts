@@ -16,6 +16,16 @@ const EXPECTED_WARNINGS = [
   'Limiting retries for the idempotent producer may invalidate EoS guarantees',
 ];
 
+/**
+ * Broker answers kafkajs logs as errors although it retries them itself: a broker that has just
+ * started is still electing its group coordinator. Seen at every fresh start, never actionable.
+ */
+const RETRIED_BY_KAFKAJS = [
+  'The group coordinator is not available',
+  "The coordinator is loading and hence can't process requests",
+  'There is no leader for this topic-partition as we are in the middle of a leadership election',
+];
+
 /** The only place a kafkajs client is built: its log lines go through the service's logger. */
 export function createKafka(options: KafkaConnectionOptions, logger: Logger): Kafka {
   const kafkaLogger = logger.child({ component: 'kafkajs' });
@@ -28,7 +38,8 @@ export function createKafka(options: KafkaConnectionOptions, logger: Logger): Ka
       () =>
       ({ level, log }: LogEntry) => {
         const { message, ...details } = log;
-        if (level <= logLevel.ERROR) kafkaLogger.error(details, message);
+        const retried = RETRIED_BY_KAFKAJS.some((text) => String(details.error).startsWith(text));
+        if (level <= logLevel.ERROR && !retried) kafkaLogger.error(details, message);
         else if (
           level === logLevel.WARN &&
           !EXPECTED_WARNINGS.some((text) => message.startsWith(text))
