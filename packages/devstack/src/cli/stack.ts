@@ -29,7 +29,7 @@ const PREFIX_WIDTH = Math.max(...Object.keys(COLOURS).map((name) => name.length)
 function logger(source: Source): (line: string) => void {
   const label = `[${source}]`.padEnd(PREFIX_WIDTH);
   const prefix = useColour ? `\u001b[${COLOURS[source]}m${label}\u001b[0m` : label;
-  return (line) => console.log(`${prefix} ${line}`);
+  return (line) => process.stdout.write(`${prefix} ${line}\n`);
 }
 
 const say = logger('stack');

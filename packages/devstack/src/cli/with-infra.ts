@@ -7,6 +7,10 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { startTestInfra, testInfraEnv, type TestInfra } from '../test-infra';
 
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
 async function main(): Promise<number> {
   const [command, ...args] = process.argv.slice(2);
   if (!command) {
@@ -17,16 +21,14 @@ async function main(): Promise<number> {
   const infra = await startTestInfra(
     process.env.TEST_DATABASE_URL ? { adminDatabaseUrl: process.env.TEST_DATABASE_URL } : {},
   );
-  console.log(
-    `[with-infra] Kafka ${infra.kafkaBrokers} (log: ${join(infra.tempDir, 'kafka.log')})`,
-  );
-  console.log(
+  say(`[with-infra] Kafka ${infra.kafkaBrokers} (log: ${join(infra.tempDir, 'kafka.log')})`);
+  say(
     `[with-infra] Postgres ${redact(infra.adminDatabaseUrl)}` +
       (process.env.TEST_DATABASE_URL
         ? ' (TEST_DATABASE_URL)'
         : ` (log: ${join(infra.tempDir, 'postgres.log')})`),
   );
-  console.log(
+  say(
     `[with-infra] ready in ${((Date.now() - started) / 1000).toFixed(1)} s; running: ${[command, ...args].join(' ')}`,
   );
   let code = 1;
