@@ -1,12 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  ALL_TOPICS,
-  createEvent,
-  OrderCancelled,
-  OrderPlaced,
-  type OrderLine,
-} from '@shop/contracts';
-import { EventProbe, requestJson, TestProducer, testKafkaBrokers } from '@shop/devstack';
+import { createEvent, OrderCancelled, OrderPlaced, type OrderLine } from '@shop/contracts';
+import { requestJson, type EventProbe, type TestProducer } from '@shop/devstack';
 import { startServiceUnderTest, type ServiceUnderTest } from '@shop/service-kit/testing';
 import { inventoryService } from '../src/service';
 
@@ -23,15 +17,10 @@ let producer: TestProducer;
 
 beforeAll(async () => {
   sut = await startServiceUnderTest(inventoryService);
-  const brokers = testKafkaBrokers();
-  [probe, producer] = await Promise.all([
-    EventProbe.start(brokers, ALL_TOPICS),
-    TestProducer.start(brokers),
-  ]);
+  ({ probe, producer } = sut);
 });
 
 afterAll(async () => {
-  await Promise.allSettled([probe?.stop(), producer?.stop()]);
   await sut?.stop();
 });
 

@@ -1,13 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createEvent, OrderConfirmed } from '@shop/contracts';
-import {
-  freePort,
-  startSmtpCatcher,
-  TestProducer,
-  testKafkaBrokers,
-  waitFor,
-  type SmtpCatcher,
-} from '@shop/devstack';
+import { freePort, startSmtpCatcher, waitFor, type SmtpCatcher } from '@shop/devstack';
 import { startServiceUnderTest, type ServiceUnderTest } from '@shop/service-kit/testing';
 import type { NotificationConfig } from '../src/config/notification-config';
 import type { NotificationView } from '../src/notifications/dto/notification.response';
@@ -41,12 +34,7 @@ describe('mail delivery while the mail server is down', () => {
       { orderId, customerEmail, items: [{ sku: 'BOOK-42', quantity: 1 }] },
       { correlationId: orderId, causationId: null },
     );
-    const producer = await TestProducer.start(testKafkaBrokers());
-    try {
-      await producer.send(OrderConfirmed.topic, orderId, event);
-    } finally {
-      await producer.stop();
-    }
+    await service.producer.send(OrderConfirmed.topic, orderId, event);
 
     const [failed] = await waitFor(
       async () => {

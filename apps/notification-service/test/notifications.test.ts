@@ -9,8 +9,7 @@ import {
 } from '@shop/contracts';
 import {
   startSmtpCatcher,
-  TestProducer,
-  testKafkaBrokers,
+  type TestProducer,
   waitFor,
   type CaughtMessage,
   type SmtpCatcher,
@@ -34,11 +33,10 @@ describe('notification service against real Kafka, Postgres and SMTP', () => {
   beforeAll(async () => {
     catcher = await startSmtpCatcher();
     service = await startServiceUnderTest(notificationService, { SMTP_URL: catcher.url });
-    producer = await TestProducer.start(testKafkaBrokers());
+    producer = service.producer;
   });
 
   afterAll(async () => {
-    await producer?.stop();
     await service?.stop();
     await catcher?.stop();
   });

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import {
-  ALL_TOPICS,
   createEvent,
   OrderPlaced,
   StockReservationRejected,
   StockReserved,
   Topics,
 } from '@shop/contracts';
-import { EventProbe, TestProducer, testKafkaBrokers, waitFor } from '@shop/devstack';
+import { waitFor, type EventProbe, type TestProducer } from '@shop/devstack';
 import { startServiceUnderTest, type ServiceUnderTest } from '@shop/service-kit/testing';
 import { orderService } from '../src/service';
 
@@ -17,15 +16,10 @@ let producer: TestProducer;
 
 beforeAll(async () => {
   sut = await startServiceUnderTest(orderService);
-  const brokers = testKafkaBrokers();
-  [probe, producer] = await Promise.all([
-    EventProbe.start(brokers, ALL_TOPICS),
-    TestProducer.start(brokers),
-  ]);
+  ({ probe, producer } = sut);
 });
 
 afterAll(async () => {
-  await Promise.allSettled([probe?.stop(), producer?.stop()]);
   await sut?.stop();
 });
 

@@ -3,8 +3,10 @@ import type { z } from 'zod';
 import { ALL_TOPICS } from '@shop/contracts';
 import {
   createTestDatabase,
+  EventProbe,
   freePort,
   resetTopics,
+  TestProducer,
   testKafkaBrokers,
   waitForHealthy,
   type TestDatabase,
@@ -18,6 +20,10 @@ export interface ServiceUnderTest<C> {
   database: TestDatabase;
   /** The consumer group of this test run: wait on its committed offsets to know a message was handled. */
   groupId: string;
+  /** Sees every event on every topic, from the start of this test file. */
+  probe: EventProbe;
+  /** Publishes whatever bytes a test wants, valid or not. */
+  producer: TestProducer;
   stop(): Promise<void>;
 }
 
@@ -43,12 +49,19 @@ export async function startServiceUnderTest<S extends z.ZodType<BaseConfig>>(
       ...env,
     });
     await waitForHealthy(running.url);
+    const [probe, producer] = await Promise.all([
+      EventProbe.start(brokers, ALL_TOPICS),
+      TestProducer.start(brokers),
+    ]);
     return {
       running,
       url: running.url,
       database,
       groupId,
+      probe,
+      producer,
       stop: async () => {
+        await Promise.allSettled([probe.stop(), producer.stop()]);
         await running.app.close();
         await database.drop();
       },
