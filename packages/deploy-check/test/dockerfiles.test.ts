@@ -157,6 +157,10 @@ describe.each(APP_SERVICES)('apps/%s/Dockerfile', (name) => {
     for (const file of ['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml', '.npmrc']) {
       expect(copiedBeforeInstall).toContain(file);
     }
+    // A lockfile resolved through .pnpmfile.cjs records its checksum; installing without it fails.
+    if (readRepoFile('pnpm-lock.yaml', 'the lockfile').includes('pnpmfileChecksum:')) {
+      expect(copiedBeforeInstall).toContain('.pnpmfile.cjs');
+    }
     const missing = workspaceManifests().filter(
       (manifest) => !copiedBeforeInstall.includes(manifest),
     );

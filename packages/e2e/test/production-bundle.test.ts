@@ -1,0 +1,77 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { ServiceName } from '@shop/database';
+import {
+  createTestDatabase,
+  findRepoRoot,
+  freePort,
+  requestJson,
+  spawnService,
+  startSmtpCatcher,
+  testKafkaBrokers,
+  type SmtpCatcher,
+  type TestDatabase,
+} from '@shop/devstack';
+
+const run = promisify(execFile);
+const SERVICES: ServiceName[] = ['order-service', 'inventory-service', 'notification-service'];
+
+let database: TestDatabase;
+let smtp: SmtpCatcher;
+
+beforeAll(async () => {
+  database = await createTestDatabase('bundle');
+  smtp = await startSmtpCatcher();
+});
+
+afterAll(async () => {
+  await smtp?.stop();
+  await database?.drop();
+});
+
+/**
+ * What each Dockerfile ships: `pnpm deploy --prod` of the service (production dependencies only)
+ * started with `node dist/main.js`. Docker cannot run here; this runs the same bundle and command.
+ */
+describe('production bundles (the content of each image)', () => {
+  it.each(SERVICES)(
+    '%s starts with production dependencies only and reports healthy',
+    async (name) => {
+      const bundle = await mkdtemp(join(tmpdir(), `${name}-bundle-`));
+      try {
+        await run('pnpm', ['--filter', `@shop/${name}`, 'deploy', '--prod', '--offline', bundle], {
+          cwd: findRepoRoot(),
+        });
+        expect(existsSync(join(bundle, 'node_modules', '@shop', 'devstack'))).toBe(false);
+        expect(existsSync(join(bundle, 'node_modules', 'prisma'))).toBe(false);
+
+        const service = await spawnService({
+          name,
+          port: await freePort(),
+          entry: join(bundle, 'dist', 'main.js'),
+          env: {
+            NODE_ENV: 'production',
+            DATABASE_URL: database.urlFor(name),
+            KAFKA_BROKERS: testKafkaBrokers(),
+            KAFKA_GROUP_ID: `${name}-bundle-${randomUUID()}`,
+            SMTP_URL: smtp.url,
+            LOG_LEVEL: 'warn',
+          },
+        });
+        try {
+          const health = await requestJson<{ status: string }>('GET', `${service.baseUrl}/health`);
+          expect(health).toMatchObject({ status: 200, body: { status: 'ok' } });
+        } finally {
+          expect(await service.stop()).not.toBe(1);
+        }
+      } finally {
+        await rm(bundle, { recursive: true, force: true });
+      }
+    },
+  );
+});
