@@ -75,7 +75,12 @@ export class PlatformModule {
       {
         provide: PG_POOL,
         useFactory: () => {
-          const pool = new Pool({ connectionString: config.DATABASE_URL, max: 4 });
+          // A bounded connect: /health must answer 503, not hang, when the database is unreachable.
+          const pool = new Pool({
+            connectionString: config.DATABASE_URL,
+            max: 4,
+            connectionTimeoutMillis: 3_000,
+          });
           pool.on('error', (error) =>
             logger.warn({ err: error }, 'idle Postgres connection failed'),
           );

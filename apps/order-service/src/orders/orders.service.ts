@@ -13,7 +13,7 @@ import {
 } from '@shop/contracts';
 import { bindCorrelationId, type Logger } from '@shop/logging';
 import { appendToOutbox, claimEvent, LOGGER } from '@shop/service-kit';
-import type { Order } from '../generated/prisma/client';
+import type { Order, Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
 import type { ListOrdersQuery } from './dto/list-orders.query';
 import type { OrderPage, OrderView } from './dto/order.response';
@@ -85,37 +85,30 @@ export class OrdersService {
   /** PENDING or CONFIRMED → CANCELLED, and OrderCancelled tells inventory to release what it holds. */
   async cancel(id: string): Promise<OrderView> {
     bindCorrelationId(id);
-    for (let attempt = 1; ; attempt += 1) {
-      const result = await this.prisma.$transaction(async (tx) => {
-        const order = await tx.order.findUnique({ where: { id } });
-        if (!order) throw new OrderNotFoundError(id);
-        if (!canTransition(order.status, 'CANCELLED'))
-          throw new OrderNotCancellableError(id, order.status);
-        const changed = await tx.order.updateMany({
-          where: { id, status: order.status },
-          data: { status: 'CANCELLED' },
-        });
-        if (changed.count === 0) return undefined;
-        const event = createEvent(
-          OrderCancelled,
-          {
-            orderId: id,
-            customerEmail: order.customerEmail,
-            items: order.items as OrderLine[],
-            previousStatus: order.status as 'PENDING' | 'CONFIRMED',
-          },
-          { correlationId: id, causationId: null },
-        );
-        await appendToOutbox(tx, OrderCancelled, event);
-        return tx.order.findUniqueOrThrow({ where: { id } });
-      });
-      if (result) {
-        this.logger.info({ orderId: id }, 'order cancelled');
-        return toView(result);
+    const cancelled = await this.prisma.$transaction(async (tx) => {
+      // Locks the order: an inventory answer arriving meanwhile waits, then finds it CANCELLED.
+      const [current] = await tx.$queryRaw<Array<{ status: OrderStatus }>>`
+        SELECT status FROM orders WHERE id = ${id}::uuid FOR UPDATE`;
+      if (!current) throw new OrderNotFoundError(id);
+      if (!canTransition(current.status, 'CANCELLED')) {
+        throw new OrderNotCancellableError(id, current.status);
       }
-      // Inventory's answer moved the order between our read and our write; decide again.
-      if (attempt >= 3) throw new Error(`order ${id} kept changing while being cancelled`);
-    }
+      const order = await tx.order.update({ where: { id }, data: { status: 'CANCELLED' } });
+      const event = createEvent(
+        OrderCancelled,
+        {
+          orderId: id,
+          customerEmail: order.customerEmail,
+          items: order.items as OrderLine[],
+          previousStatus: current.status as 'PENDING' | 'CONFIRMED',
+        },
+        { correlationId: id, causationId: null },
+      );
+      await appendToOutbox(tx, OrderCancelled, event);
+      return order;
+    });
+    this.logger.info({ orderId: id }, 'order cancelled');
+    return toView(cancelled);
   }
 
   /** Inventory held every line: PENDING → CONFIRMED. Anything else (e.g. already cancelled) is left alone. */
@@ -159,7 +152,7 @@ export class OrdersService {
   }
 
   private async moveFromPending(
-    tx: Parameters<Parameters<PrismaService['$transaction']>[0]>[0],
+    tx: Prisma.TransactionClient,
     id: string,
     to: OrderStatus,
     details: { rejectionCode?: string; rejectionReason?: string },
