@@ -83,6 +83,8 @@ export async function runService<S extends z.ZodType<BaseConfig>>(
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
   }
   app.enableShutdownHooks();
+  // inheritAppConfig: the HTTP filter rethrows a handler's error untouched, so the transport logs
+  // it once and retries; Nest's default RPC filter would log it again on every attempt.
   app.connectMicroservice({ strategy: app.get(KafkaEventServer) }, { inheritAppConfig: true });
   await app.startAllMicroservices();
   await app.listen(config.PORT);
