@@ -1,17 +1,16 @@
 import {
   BadRequestException,
   Body,
-  ConflictException,
   Controller,
   Get,
   HttpCode,
   HttpStatus,
-  NotFoundException,
   Param,
   ParseUUIDPipe,
   Post,
   Query,
   Res,
+  UseFilters,
 } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
@@ -34,7 +33,7 @@ import {
 } from './dto/order.response';
 import { placeOrderSchema, type PlaceOrderDto } from './dto/place-order.dto';
 import { ORDER_STATUSES } from './order-status';
-import { InvalidCursorError, OrderNotCancellableError, OrderNotFoundError } from './orders.errors';
+import { OrdersErrorsFilter } from './orders-errors.filter';
 import { OrdersService } from './orders.service';
 
 const uuid = new ParseUUIDPipe({
@@ -47,6 +46,7 @@ const errorSchema = openApiSchema(errorResponseSchema);
 /** REST transport: validates, calls one domain method, maps domain errors to HTTP. */
 @ApiTags('orders')
 @Controller('orders')
+@UseFilters(OrdersErrorsFilter)
 export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
 
@@ -79,25 +79,17 @@ export class OrdersController {
     description: 'A page of orders, newest first',
     schema: openApiSchema(orderPageSchema),
   })
-  async list(
+  list(
     @Query(new ZodValidationPipe(listOrdersQuerySchema, 'query')) query: ListOrdersQuery,
   ): Promise<OrderPage> {
-    try {
-      return await this.orders.list(query);
-    } catch (error) {
-      throw toHttpError(error);
-    }
+    return this.orders.list(query);
   }
 
   @Get(':id')
   @ApiOkResponse({ description: 'The order', schema: orderSchema })
   @ApiNotFoundResponse({ description: 'No order with this id', schema: errorSchema })
-  async get(@Param('id', uuid) id: string): Promise<OrderView> {
-    try {
-      return await this.orders.get(id);
-    } catch (error) {
-      throw toHttpError(error);
-    }
+  get(@Param('id', uuid) id: string): Promise<OrderView> {
+    return this.orders.get(id);
   }
 
   @Post(':id/cancel')
@@ -111,18 +103,7 @@ export class OrdersController {
     schema: errorSchema,
   })
   @ApiNotFoundResponse({ description: 'No order with this id', schema: errorSchema })
-  async cancel(@Param('id', uuid) id: string): Promise<OrderView> {
-    try {
-      return await this.orders.cancel(id);
-    } catch (error) {
-      throw toHttpError(error);
-    }
+  cancel(@Param('id', uuid) id: string): Promise<OrderView> {
+    return this.orders.cancel(id);
   }
-}
-
-function toHttpError(error: unknown): unknown {
-  if (error instanceof OrderNotFoundError) return new NotFoundException(error.message);
-  if (error instanceof OrderNotCancellableError) return new ConflictException(error.message);
-  if (error instanceof InvalidCursorError) return new BadRequestException(error.message);
-  return error;
 }
