@@ -318,6 +318,14 @@ export async function resetTopics(brokers: string, topics: readonly string[]): P
   await ensureTopics(brokers, topics, TOPIC_PARTITIONS);
 }
 
+/** How many members a consumer group has now: 0 once every replica has left (or never joined). */
+export async function consumerGroupMembers(brokers: string, groupId: string): Promise<number> {
+  return withAdmin(brokers, async (admin) => {
+    const { groups } = await admin.describeGroups([groupId]);
+    return groups[0]?.members.length ?? 0;
+  });
+}
+
 async function withAdmin<T>(brokers: string, work: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = new Kafka({
     clientId: 'devstack-admin',

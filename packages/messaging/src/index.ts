@@ -6,3 +6,5 @@ export * from './outbox/outbox-relay';
 export * from './consumer/on-event.decorator';
 export * from './consumer/retry';
 export * from './consumer/kafka-event-server';
+export * from './dead-letter';
+export * from './dead-letter-admin';

@@ -5,6 +5,7 @@ export async function ensureTopics(
   kafka: Kafka,
   topics: readonly string[],
   partitions: number,
+  config: Record<string, string> = {},
 ): Promise<string[]> {
   const admin = kafka.admin();
   await admin.connect();
@@ -18,6 +19,7 @@ export async function ensureTopics(
           topic,
           numPartitions: partitions,
           replicationFactor: -1,
+          configEntries: Object.entries(config).map(([name, value]) => ({ name, value })),
         })),
       });
     }

@@ -1,53 +1,93 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { Controller, Module, type INestMicroservice } from '@nestjs/common';
+import {
+  Catch,
+  Controller,
+  Module,
+  type ExceptionFilter,
+  type INestMicroservice,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { createEvent, OrderPlaced, Topics, type OrderPlacedEvent } from '@shop/contracts';
+import type { Kafka } from 'kafkajs';
+import {
+  ALL_TOPICS,
+  createEvent,
+  OrderPlaced,
+  Topics,
+  type OrderPlacedEvent,
+} from '@shop/contracts';
 import { resetTopics, TestProducer, testKafkaBrokers, waitFor } from '@shop/devstack';
 import { createLogger } from '@shop/logging';
 import { KafkaEventServer } from '../src/consumer/kafka-event-server';
 import { OnEvent } from '../src/consumer/on-event.decorator';
 import { createKafka } from '../src/kafka';
+import { deadLetterTopic } from '../src/dead-letter';
+import { readDeadLetters, replayDeadLetters, type DeadLetter } from '../src/dead-letter-admin';
 
-/** What the handler saw, and a way to make it fail the first N times for an order. */
+/** What the handler saw, and a way to make it fail the next N times for an order. */
 const handled: string[] = [];
-const failuresLeft = new Map<string, number>();
+const failures = new Map<string, { left: number; transient: boolean }>();
+const attemptsSeen = new Map<string, number>();
+
+class SimulatedOutage extends Error {}
 
 @Controller()
 class RecordingConsumer {
   @OnEvent(OrderPlaced)
   async onOrderPlaced(event: OrderPlacedEvent): Promise<void> {
-    const left = failuresLeft.get(event.payload.orderId) ?? 0;
-    if (left > 0) {
-      failuresLeft.set(event.payload.orderId, left - 1);
-      throw new Error('database unreachable (simulated transient failure)');
+    const { orderId } = event.payload;
+    attemptsSeen.set(orderId, (attemptsSeen.get(orderId) ?? 0) + 1);
+    const failure = failures.get(orderId);
+    if (failure && failure.left > 0) {
+      failure.left -= 1;
+      throw failure.transient
+        ? new SimulatedOutage('database unreachable (simulated)')
+        : new Error(`order ${orderId} breaks the handler (simulated bug)`);
     }
-    handled.push(event.payload.orderId);
+    handled.push(orderId);
   }
 }
 
 @Module({ controllers: [RecordingConsumer] })
 class RecordingModule {}
 
+/** As in the services (their HTTP filter rethrows outside HTTP): the transport sees the handler's own error. */
+@Catch()
+class RethrowFilter implements ExceptionFilter {
+  catch(exception: unknown): never {
+    throw exception;
+  }
+}
+
 const logger = createLogger({
   service: 'kafka-event-server-test',
-  level: 'silent',
+  level: process.env.TEST_LOG_LEVEL === 'debug' ? 'debug' : 'silent',
   format: 'json',
 });
+const groupId = `transport-test-${randomUUID()}`;
+let kafka: Kafka;
 let app: INestMicroservice;
 let server: KafkaEventServer;
 let producer: TestProducer;
 
 beforeAll(async () => {
   const brokers = testKafkaBrokers();
-  await resetTopics(brokers, Object.values(Topics));
+  await resetTopics(brokers, [...ALL_TOPICS, ...ALL_TOPICS.map(deadLetterTopic)]);
+  kafka = createKafka({ brokers: brokers.split(','), clientId: 'transport-test' }, logger);
   server = new KafkaEventServer({
-    kafka: createKafka({ brokers: brokers.split(','), clientId: 'transport-test' }, logger),
-    groupId: `transport-test-${randomUUID()}`,
+    kafka,
+    groupId,
     logger,
-    retry: { attempts: 5, initialDelayMs: 50, maxDelayMs: 200 },
+    retry: {
+      attempts: 3,
+      initialDelayMs: 50,
+      maxDelayMs: 200,
+      isTransient: (error) => error instanceof SimulatedOutage,
+      transientRetryForMs: 60_000,
+    },
   });
   app = await NestFactory.createMicroservice(RecordingModule, { strategy: server, logger: false });
+  app.useGlobalFilters(new RethrowFilter());
   await app.listen();
   await waitFor(() => server.isReady, { timeoutMs: 30_000, description: 'the consumer to join' });
   producer = await TestProducer.start(brokers);
@@ -80,20 +120,90 @@ describe('KafkaEventServer, the Nest transport over kafkajs', () => {
     });
   });
 
-  it('retries a handler that fails for a transient reason until it succeeds, without losing the event', async () => {
+  it('retries a failing handler with backoff until it succeeds, without losing the event', async () => {
     const event = placed();
-    failuresLeft.set(event.payload.orderId, 2);
+    failures.set(event.payload.orderId, { left: 2, transient: false });
     await producer.send(Topics.orderEvents, event.payload.orderId, event);
     await waitFor(() => handled.includes(event.payload.orderId), {
       timeoutMs: 20_000,
       description: 'the event to be handled after two failures',
     });
-    expect(failuresLeft.get(event.payload.orderId)).toBe(0);
+    expect(attemptsSeen.get(event.payload.orderId)).toBe(3);
   });
 
-  it('skips invalid messages and keeps consuming the partition behind them', async () => {
+  it('keeps retrying a transient failure past the attempt limit instead of dead-lettering it', async () => {
+    const event = placed();
+    failures.set(event.payload.orderId, { left: 6, transient: true });
+    await producer.send(Topics.orderEvents, event.payload.orderId, event);
+    await waitFor(() => handled.includes(event.payload.orderId), {
+      timeoutMs: 30_000,
+      description: 'the event to be handled after six transient failures',
+    });
+    expect(attemptsSeen.get(event.payload.orderId)).toBe(7);
+    expect(await lettersAbout(event.payload.orderId)).toEqual([]);
+  });
+
+  it('does not hold up other partitions while one message waits for its retry', async () => {
+    const stuck = placed();
+    failures.set(stuck.payload.orderId, { left: 1_000, transient: true });
+    const stuckAt = await producer.send(Topics.orderEvents, stuck.payload.orderId, stuck);
+    await waitFor(() => (attemptsSeen.get(stuck.payload.orderId) ?? 0) >= 2, {
+      timeoutMs: 20_000,
+      description: 'the stuck event to have failed twice',
+    });
+    const other = await placedOnAnotherPartition(stuckAt.partition);
+    await waitFor(() => handled.includes(other.payload.orderId), {
+      timeoutMs: 20_000,
+      description: 'an event on another partition to be handled meanwhile',
+    });
+    expect(handled).not.toContain(stuck.payload.orderId);
+    failures.delete(stuck.payload.orderId);
+    await waitFor(() => handled.includes(stuck.payload.orderId), {
+      timeoutMs: 20_000,
+      description: 'the stuck event to be handled once its failure has passed',
+    });
+  });
+
+  it('dead-letters an event whose handler fails on every attempt, with headers saying why, and moves on', async () => {
     const orderId = randomUUID();
-    await producer.send(Topics.orderEvents, orderId, 'not json at all');
+    const broken = placed(orderId);
+    failures.set(orderId, { left: Number.POSITIVE_INFINITY, transient: false });
+    const brokenAt = await producer.send(Topics.orderEvents, orderId, broken);
+    const behind = placed();
+    await producer.send(Topics.orderEvents, orderId, behind);
+    await waitFor(() => handled.includes(behind.payload.orderId), {
+      timeoutMs: 20_000,
+      description: 'the event behind the broken one to be handled',
+    });
+    expect(attemptsSeen.get(orderId)).toBe(3);
+    const [letter] = await lettersAbout(orderId);
+    expect(letter).toMatchObject({
+      reason: 'handler-failed',
+      attempts: 3,
+      originalTopic: Topics.orderEvents,
+      originalPartition: brokenAt.partition,
+      originalOffset: brokenAt.offset,
+      consumerGroup: groupId,
+      eventType: OrderPlaced.type,
+      eventId: broken.eventId,
+    });
+    expect(letter?.error).toContain('simulated bug');
+    expect(letter?.value?.toString()).toBe(JSON.stringify(broken));
+    expect(Date.now() - (letter?.failedAt.getTime() ?? 0)).toBeLessThan(60_000);
+
+    // Once the handler is fixed, a replay delivers the very same event again.
+    failures.delete(orderId);
+    expect(await replayDeadLetters(kafka, letter ? [letter] : [])).toBe(1);
+    await waitFor(() => handled.includes(orderId), {
+      timeoutMs: 20_000,
+      description: 'the replayed event to be handled',
+    });
+  });
+
+  it('dead-letters invalid messages at once and keeps consuming the partition behind them', async () => {
+    const orderId = randomUUID();
+    const notJson = `not json at all ${orderId}`;
+    await producer.send(Topics.orderEvents, orderId, notJson);
     await producer.send(Topics.orderEvents, orderId, { ...placed(orderId), payload: { orderId } });
     await producer.send(Topics.orderEvents, orderId, { ...placed(orderId), version: 2 });
     const valid = placed(orderId);
@@ -103,5 +213,34 @@ describe('KafkaEventServer, the Nest transport over kafkajs', () => {
       description: 'the valid event behind three invalid ones',
     });
     expect(handled.filter((id) => id === orderId)).toHaveLength(1);
+    expect(attemptsSeen.get(orderId)).toBe(1);
+
+    const letters = await lettersAbout(orderId);
+    expect(letters.map((letter) => [letter.reason, letter.attempts])).toEqual([
+      ['invalid-event', 1],
+      ['invalid-event', 1],
+      ['invalid-event', 1],
+    ]);
+    expect(letters[0]?.value?.toString()).toBe(notJson);
+    expect(letters[0]?.error).toMatch(/not JSON/);
+    expect(letters[1]?.error).toMatch(/payload/);
+    expect(letters[2]?.error).toMatch(/version 2 is unknown/);
   });
 });
+
+/** The dead letters of this test's group whose message mentions the order id. */
+async function lettersAbout(orderId: string): Promise<DeadLetter[]> {
+  const letters = await readDeadLetters(kafka, [deadLetterTopic(Topics.orderEvents)]);
+  return letters.filter(
+    (letter) => letter.consumerGroup === groupId && letter.value?.toString().includes(orderId),
+  );
+}
+
+/** An OrderPlaced whose key lands on a partition other than the given one. */
+async function placedOnAnotherPartition(partition: number): Promise<OrderPlacedEvent> {
+  for (;;) {
+    const event = placed();
+    const at = await producer.send(Topics.orderEvents, event.payload.orderId, event);
+    if (at.partition !== partition) return event;
+  }
+}

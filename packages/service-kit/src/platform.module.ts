@@ -11,16 +11,25 @@ import { ModuleRef } from '@nestjs/core';
 import { Pool } from 'pg';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '@shop/logging';
-import { createKafka, KafkaEventPublisher, KafkaEventServer, OutboxRelay } from '@shop/messaging';
+import {
+  createKafka,
+  KafkaEventPublisher,
+  KafkaEventServer,
+  OutboxRelay,
+  type RetryPolicy,
+} from '@shop/messaging';
 import type { BaseConfig } from './config/config';
 import { HealthController } from './health/health.controller';
 import { KAFKA, LOGGER, PG_POOL, SERVICE_CONFIG } from './tokens';
+import { isTransientDatabaseError } from './transient-errors';
 
 export interface PlatformOptions {
   config: BaseConfig;
   logger: Logger;
   /** Services that publish events run the outbox relay and a producer. */
   publishesEvents: boolean;
+  /** How this service's consumer retries a failing handler before dead-lettering the event. */
+  retry?: Partial<RetryPolicy>;
 }
 
 /** Closes what the platform opened, in dependency order, when Nest shuts down. */
@@ -96,7 +105,13 @@ export class PlatformModule {
         provide: KafkaEventServer,
         inject: [KAFKA],
         useFactory: (kafka: Kafka) =>
-          new KafkaEventServer({ kafka, groupId: config.KAFKA_GROUP_ID, logger }),
+          new KafkaEventServer({
+            kafka,
+            groupId: config.KAFKA_GROUP_ID,
+            logger,
+            // A database restart is waited out, not dead-lettered; other errors use up attempts.
+            retry: { isTransient: isTransientDatabaseError, ...options.retry },
+          }),
       },
       PlatformLifecycle,
     ];

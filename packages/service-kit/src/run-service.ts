@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { DynamicModule } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { NestFactory } from '@nestjs/core';
@@ -6,7 +7,13 @@ import type { z } from 'zod';
 import { ALL_TOPICS, TOPIC_PARTITIONS } from '@shop/contracts';
 import { applyMigrations, serviceDatabase, type ServiceName } from '@shop/database';
 import { createLogger, runWithLogContext, type Logger } from '@shop/logging';
-import { createKafka, ensureTopics, KafkaEventServer } from '@shop/messaging';
+import {
+  createKafka,
+  DEAD_LETTER_RETENTION_MS,
+  deadLetterTopic,
+  ensureTopics,
+  KafkaEventServer,
+} from '@shop/messaging';
 import { loadConfig, type BaseConfig } from './config/config';
 import { HttpExceptionFilter } from './http/http-exception.filter';
 import { NestLoggerAdapter } from './logger.adapter';
@@ -24,6 +31,8 @@ export interface RunningService<C> {
   config: C;
   logger: Logger;
   url: string;
+  /** The graceful stop that SIGTERM runs; see stopGracefully. */
+  stop(): Promise<void>;
 }
 
 /** Largest JSON body accepted; an order of 50 lines is a few kilobytes. */
@@ -52,14 +61,14 @@ export async function runService<S extends z.ZodType<BaseConfig>>(
       logger,
     });
   }
-  await ensureTopics(
-    createKafka(
-      { brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-admin` },
-      logger,
-    ),
-    ALL_TOPICS,
-    TOPIC_PARTITIONS,
+  const admin = createKafka(
+    { brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-admin` },
+    logger,
   );
+  await ensureTopics(admin, ALL_TOPICS, TOPIC_PARTITIONS);
+  await ensureTopics(admin, ALL_TOPICS.map(deadLetterTopic), TOPIC_PARTITIONS, {
+    'retention.ms': String(DEAD_LETTER_RETENTION_MS),
+  });
 
   const app = await NestFactory.create<NestExpressApplication>(definition.module(config, logger), {
     logger: new NestLoggerAdapter(logger),
@@ -82,7 +91,6 @@ export async function runService<S extends z.ZodType<BaseConfig>>(
     );
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
   }
-  app.enableShutdownHooks();
   // inheritAppConfig: the HTTP filter rethrows a handler's error untouched, so the transport logs
   // it once and retries; Nest's default RPC filter would log it again on every attempt.
   app.connectMicroservice({ strategy: app.get(KafkaEventServer) }, { inheritAppConfig: true });
@@ -90,15 +98,65 @@ export async function runService<S extends z.ZodType<BaseConfig>>(
   await app.listen(config.PORT);
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   logger.info({ url }, `${definition.name} listening`);
-  return { app, config, logger, url };
+  return { app, config, logger, url, stop: () => stopGracefully(app, logger) };
 }
 
-/** The entry point of a service's main.ts: a bad config or failed start exits 1 with the reason. */
+/** How long in-flight HTTP requests get to finish once the listener is closed. */
+const HTTP_DRAIN_MS = 5_000;
+
+/**
+ * The order of a graceful stop, each step relying on the next still being open:
+ * 1. close the HTTP listener and let in-flight requests finish (new connections are refused);
+ * 2. Nest's close: the consumer finishes the message it is handling and leaves its group, so its
+ *    partitions move to the other replicas at once (PlatformLifecycle.onModuleDestroy);
+ * 3. the outbox relay publishes what is committed, then the producer and pools close
+ *    (PlatformLifecycle.onApplicationShutdown).
+ */
+async function stopGracefully(app: NestExpressApplication, logger: Logger): Promise<void> {
+  const server = app.getHttpServer() as Server;
+  const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+  const forced = setTimeout(() => server.closeAllConnections(), HTTP_DRAIN_MS);
+  await drained;
+  clearTimeout(forced);
+  logger.info('HTTP closed; stopping the consumer, flushing the outbox');
+  await app.close();
+}
+
+/**
+ * The entry point of a service's main.ts: a bad config or failed start exits 1 with the reason;
+ * SIGTERM or SIGINT stop it gracefully, within SHUTDOWN_TIMEOUT_MS or by force (exit 1).
+ */
 export function startService<S extends z.ZodType<BaseConfig>>(
   definition: ServiceDefinition<S>,
 ): void {
-  runService(definition).catch((error: unknown) => {
-    process.stderr.write(`${definition.name} failed to start: ${(error as Error).message}\n`);
-    process.exit(1);
-  });
+  runService(definition).then(
+    (running) => {
+      const onSignal = (signal: NodeJS.Signals) => {
+        running.logger.info({ signal }, `${definition.name} stopping`);
+        setTimeout(() => {
+          running.logger.error(
+            { timeoutMs: running.config.SHUTDOWN_TIMEOUT_MS },
+            'graceful stop took too long; exiting anyway',
+          );
+          process.exit(1);
+        }, running.config.SHUTDOWN_TIMEOUT_MS).unref();
+        running.stop().then(
+          () => {
+            running.logger.info(`${definition.name} stopped`);
+            process.exit(0);
+          },
+          (error: unknown) => {
+            running.logger.error({ err: error }, 'graceful stop failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
+    },
+    (error: unknown) => {
+      process.stderr.write(`${definition.name} failed to start: ${(error as Error).message}\n`);
+      process.exit(1);
+    },
+  );
 }

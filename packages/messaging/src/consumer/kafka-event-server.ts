@@ -1,41 +1,57 @@
 import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { ALL_EVENTS, decodeEvent, type EventContract } from '@shop/contracts';
 import { runWithLogContext, type Logger } from '@shop/logging';
+import { deadLetterTopic, toDeadLetter, type DeadLetterCause } from '../dead-letter';
 import { eventPattern } from './on-event.decorator';
-import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry';
+import {
+  decideOnFailure,
+  DEFAULT_RETRY_POLICY,
+  type FailureHistory,
+  type RetryPolicy,
+} from './retry';
 
 export interface KafkaEventServerOptions {
   kafka: Kafka;
   /** Every service has its own group: each sees every event once, whatever the others do. */
   groupId: string;
   logger: Logger;
-  retry?: RetryPolicy;
+  /** This consumer's retry policy; the defaults fill what it leaves out. */
+  retry?: Partial<RetryPolicy>;
   /** Read a new group's topics from the start, so events published before its first run are not missed. */
   fromBeginning?: boolean;
+  /** Partitions handled at once by one replica. */
+  partitionsConsumedConcurrently?: number;
 }
 
 type ConsumerState = 'idle' | 'joining' | 'joined' | 'stopped' | 'crashed';
 
+/** What became of one message: done with (handled, skipped or dead-lettered), or to be tried again. */
+type Outcome = { done: true } | { done: false; retryInMs: number };
+
 /**
  * A Nest microservice transport over kafkajs, used instead of Nest's built-in Kafka transport:
  * - handlers are found by contract (`@OnEvent(OrderPlaced)`), topics are derived from them;
- * - every message is validated against its contract before a handler sees it;
- * - an invalid message is logged with its id, topic, partition and offset and skipped, so it
- *   cannot block its partition;
- * - a failing handler is retried with backoff (heartbeating meanwhile); partitions are
- *   consumed concurrently, so one slow partition does not stall the others.
+ * - every message is validated against its contract before a handler sees it; one that can never
+ *   be read goes to `<topic>.dlq` at once, so it cannot block its partition;
+ * - a failing handler is retried with backoff by pausing only its partition and fetching the same
+ *   message again later: other partitions keep flowing, and nothing past it is committed;
+ * - after the last attempt the message goes to `<topic>.dlq` with headers saying why, and the
+ *   partition moves on.
  */
 export class KafkaEventServer extends Server implements CustomTransportStrategy {
   private consumer: Consumer | undefined;
+  private deadLetters: Producer | undefined;
   private state: ConsumerState = 'idle';
   private readonly retry: RetryPolicy;
   private readonly log: Logger;
+  private readonly failures = new Map<string, FailureHistory>();
+  private readonly resumeTimers = new Set<NodeJS.Timeout>();
 
   constructor(private readonly options: KafkaEventServerOptions) {
     super();
-    this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
+    this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.log = options.logger.child({ component: 'kafka-consumer', groupId: options.groupId });
   }
 
@@ -64,11 +80,21 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     }
   }
 
+  /**
+   * Leaves the group once the messages being handled are finished (kafkajs waits for the running
+   * batch; no further message of it is started), so the next owner of each partition starts
+   * exactly where this replica stopped.
+   */
   async close(): Promise<void> {
     this.state = 'stopped';
+    for (const timer of this.resumeTimers) clearTimeout(timer);
+    this.resumeTimers.clear();
     const consumer = this.consumer;
+    const deadLetters = this.deadLetters;
     this.consumer = undefined;
+    this.deadLetters = undefined;
     await consumer?.disconnect();
+    await deadLetters?.disconnect();
   }
 
   on(): never {
@@ -89,8 +115,15 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       allowAutoTopicCreation: false,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
+      // A resumed partition joins the next fetch; an idle fetch must not hold it up for long.
+      maxWaitTimeInMs: 500,
     });
     this.consumer = consumer;
+    this.deadLetters = this.options.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.state = 'joined';
       this.log.info({ memberAssignment: payload.memberAssignment }, 'consumer joined its group');
@@ -105,75 +138,128 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     });
 
     this.state = 'joining';
+    await this.deadLetters.connect();
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: this.options.fromBeginning ?? true });
     await consumer.run({
-      partitionsConsumedConcurrently: 3,
-      eachMessage: (payload) => this.handleMessage(payload, contracts),
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
+      // Offsets are resolved one message at a time, only once a message is done with.
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.handleBatch(payload, contracts),
     });
     this.log.info({ topics, events: contracts.map(eventPattern) }, 'consuming');
   }
 
+  private async handleBatch(payload: EachBatchPayload, contracts: EventContract[]): Promise<void> {
+    const { batch, resolveOffset, heartbeat, pause, isRunning, isStale } = payload;
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale() || this.state === 'stopped') return;
+      const outcome = await this.handleMessage(batch.topic, batch.partition, message, contracts);
+      if (!outcome.done) {
+        // The message stays unresolved: once resumed, the partition is fetched from it again.
+        const resume = pause();
+        const timer = setTimeout(() => {
+          this.resumeTimers.delete(timer);
+          resume();
+        }, outcome.retryInMs);
+        this.resumeTimers.add(timer);
+        return;
+      }
+      resolveOffset(message.offset);
+      await heartbeat();
+    }
+  }
+
   private async handleMessage(
-    message: EachMessagePayload,
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
     contracts: EventContract[],
-  ): Promise<void> {
-    const { topic, partition } = message;
-    const offset = message.message.offset;
-    const decoded = decodeEvent(message.message.value, contracts);
-    if (decoded.kind === 'unhandled') return;
+  ): Promise<Outcome> {
+    const where = { topic, partition, offset: message.offset };
+    const decoded = decodeEvent(message.value, contracts);
+    if (decoded.kind === 'unhandled') return { done: true };
     if (decoded.kind === 'invalid') {
-      this.log.error(
-        {
-          topic,
-          partition,
-          offset,
-          eventId: decoded.error.eventId,
-          eventType: decoded.error.eventType,
-        },
-        `skipping invalid event: ${decoded.error.message}`,
-      );
-      return;
+      const { eventId, eventType, message: problem } = decoded.error;
+      this.log.error({ ...where, eventId, eventType }, `dead-lettering invalid event: ${problem}`);
+      return this.deadLetter(message, { ...where, reason: 'invalid-event', error: problem }, 1);
     }
     const { event, contract } = decoded;
     const handler = this.getHandlerByPattern(eventPattern(contract));
-    if (!handler) return;
+    if (!handler) return { done: true };
     const context = {
       correlationId: event.correlationId,
       eventId: event.eventId,
       eventType: event.type,
     };
-    await runWithLogContext(context, async () => {
-      for (let attempt = 1; ; attempt += 1) {
-        try {
-          await lastValueFrom(this.transformToObservable(await handler(event)), {
-            defaultValue: undefined,
-          });
-          return;
-        } catch (error) {
-          if (attempt >= this.retry.attempts || this.state === 'stopped') {
-            this.log.error(
-              { err: error, topic, partition, offset, attempts: attempt },
-              'event handler failed on every attempt; the message stays uncommitted and is redelivered',
-            );
-            throw error;
-          }
-          const delay = backoffDelay(this.retry, attempt);
+    return runWithLogContext(context, async (): Promise<Outcome> => {
+      const key = `${topic}:${partition}:${message.offset}`;
+      try {
+        await lastValueFrom(this.transformToObservable(await handler(event)), {
+          defaultValue: undefined,
+        });
+        this.failures.delete(key);
+        return { done: true };
+      } catch (error) {
+        const previous = this.failures.get(key);
+        const history = {
+          attempts: (previous?.attempts ?? 0) + 1,
+          firstFailedAt: previous?.firstFailedAt ?? Date.now(),
+        };
+        const decision = decideOnFailure(this.retry, error, history);
+        if (decision.action === 'retry') {
+          this.failures.set(key, history);
           this.log.warn(
-            { err: error, topic, partition, offset, attempt, retryInMs: delay },
+            { err: error, ...where, attempt: history.attempts, retryInMs: decision.delayMs },
             'event handler failed; retrying',
           );
-          await sleepWithHeartbeat(delay, message.heartbeat);
+          return { done: false, retryInMs: decision.delayMs };
         }
+        this.log.error(
+          { err: error, ...where, attempts: history.attempts },
+          'event handler failed on its last attempt; dead-lettering the event',
+        );
+        const cause = { ...where, reason: 'handler-failed' as const, error: describe(error) };
+        const outcome = await this.deadLetter(message, cause, history.attempts);
+        if (outcome.done) this.failures.delete(key);
+        return outcome;
       }
     });
   }
+
+  /** Publishes the dead letter; the source offset is resolved only once the broker has it. */
+  private async deadLetter(
+    message: KafkaMessage,
+    cause: Omit<DeadLetterCause, 'attempts' | 'consumerGroup' | 'failedAt'> & { offset: string },
+    attempts: number,
+  ): Promise<Outcome> {
+    const producer = this.deadLetters;
+    if (!producer) return { done: false, retryInMs: this.retry.maxDelayMs };
+    try {
+      await producer.send({
+        topic: deadLetterTopic(cause.topic),
+        acks: -1,
+        messages: [
+          toDeadLetter(message, {
+            ...cause,
+            attempts,
+            consumerGroup: this.options.groupId,
+            failedAt: new Date(),
+          }),
+        ],
+      });
+      return { done: true };
+    } catch (error) {
+      this.log.warn(
+        { err: error, topic: cause.topic, partition: cause.partition, offset: cause.offset },
+        'could not publish the dead letter; the message will be tried again',
+      );
+      return { done: false, retryInMs: this.retry.maxDelayMs };
+    }
+  }
 }
 
-async function sleepWithHeartbeat(ms: number, heartbeat: () => Promise<void>): Promise<void> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, until - Date.now())));
-    await heartbeat().catch(() => undefined);
-  }
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return typeof error === 'object' ? JSON.stringify(error) : String(error);
 }

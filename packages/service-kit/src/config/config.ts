@@ -34,6 +34,8 @@ export function baseConfigSchema(defaults: { serviceName: string; port: number }
       .default('info'),
     LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
     MIGRATE_ON_START: booleanFromEnv.default(true),
+    /** A graceful stop that takes longer is cut short (exit 1); orchestrators kill at ~30 s. */
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(20_000),
   });
 }
 
