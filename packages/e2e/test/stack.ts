@@ -21,6 +21,10 @@ export interface TestStack {
   notification: ServiceProcess;
   smtp: SmtpCatcher;
   database: TestDatabase;
+  /** The consumer group each service's replicas share. */
+  groupOf(name: ServiceName): string;
+  /** One more process of a service, configured like the first (same group, same database). */
+  startReplica(name: ServiceName): Promise<ServiceProcess>;
   stop(): Promise<void>;
 }
 
@@ -30,22 +34,23 @@ export async function startTestStack(): Promise<TestStack> {
   const database = await createTestDatabase('e2e');
   const smtp = await startSmtpCatcher();
   const run = randomUUID().slice(0, 8);
-  const start = async (name: ServiceName, extra: Record<string, string> = {}) =>
+  const groupOf = (name: ServiceName) => `${name}-e2e-${run}`;
+  const start = async (name: ServiceName) =>
     spawnService({
       name,
       port: await freePort(),
       env: {
         DATABASE_URL: database.urlFor(name),
         KAFKA_BROKERS: brokers,
-        KAFKA_GROUP_ID: `${name}-e2e-${run}`,
+        KAFKA_GROUP_ID: groupOf(name),
         LOG_LEVEL: 'warn',
-        ...extra,
+        ...(name === 'notification-service' ? { SMTP_URL: smtp.url } : {}),
       },
     });
   const [order, inventory, notification] = await Promise.all([
     start('order-service'),
     start('inventory-service'),
-    start('notification-service', { SMTP_URL: smtp.url }),
+    start('notification-service'),
   ]);
   return {
     order,
@@ -53,6 +58,8 @@ export async function startTestStack(): Promise<TestStack> {
     notification,
     smtp,
     database,
+    groupOf,
+    startReplica: start,
     stop: async () => {
       await Promise.allSettled([order.stop(), inventory.stop(), notification.stop()]);
       await smtp.stop();

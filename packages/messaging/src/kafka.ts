@@ -38,7 +38,8 @@ export function createKafka(options: KafkaConnectionOptions, logger: Logger): Ka
       () =>
       ({ level, log }: LogEntry) => {
         const { message, ...details } = log;
-        const retried = RETRIED_BY_KAFKAJS.some((text) => String(details.error).startsWith(text));
+        const said = `${message} ${String(details.error)}`;
+        const retried = RETRIED_BY_KAFKAJS.some((text) => said.includes(text));
         if (level <= logLevel.ERROR && !retried) kafkaLogger.error(details, message);
         else if (
           level === logLevel.WARN &&
