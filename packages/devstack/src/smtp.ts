@@ -11,7 +11,10 @@ export interface CaughtMessage {
   html: string;
   messageId: string;
   headers: Record<string, string>;
+  /** When the end of DATA arrived and the message was parsed. */
   receivedAt: Date;
+  /** When the server answered the end of DATA (after delayMs): the sender's send resolves then. */
+  acceptedAt: Date;
 }
 
 export interface SmtpCatcherOptions {
@@ -47,7 +50,7 @@ export async function startSmtpCatcher(options: SmtpCatcherOptions = {}): Promis
       receive(stream, session)
         .then(async (message) => {
           if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
-          received.push(message);
+          received.push({ ...message, acceptedAt: new Date() });
           arrivals.emit('message');
           callback();
         })
@@ -84,7 +87,7 @@ function listen(server: SMTPServer, port: number): Promise<number> {
 async function receive(
   stream: SMTPServerDataStream,
   session: SMTPServerSession,
-): Promise<CaughtMessage> {
+): Promise<Omit<CaughtMessage, 'acceptedAt'>> {
   const parsed = await simpleParser(stream);
   const envelopeFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
   return {

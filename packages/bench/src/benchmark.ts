@@ -1,0 +1,217 @@
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { ConsumerLagProbe } from './consumer-lag';
+import { startBenchEnvironment, type BenchEnvironment } from './environment';
+import { loadAgent, type LoadProgress } from './load-generator';
+import { describeMachine } from './machine';
+import {
+  estimateSeconds,
+  fixedSteps,
+  nextSearchRate,
+  outcomesByRate,
+  searchStep,
+  slowSmtpSteps,
+  sustainedRate,
+  type PlanOptions,
+  type StepSpec,
+} from './plan';
+import { resetStatements, summariseCpuProfiles, topStatements } from './profile';
+import { seedClaim, summarise, sustainedHistory, targets, type BenchReport } from './report';
+import { ResourceSampler } from './resources';
+import { runStep, type Criteria, type StepContext, type StepResult } from './step';
+
+export interface BenchOptions extends PlanOptions {
+  /** Unmeasured load first, so JIT, pools and consumer fetch sizes have settled. */
+  warmupS: number;
+  products: number;
+  durable: boolean;
+  kafkaBrokers?: string;
+  kafkaPid?: number;
+  adminDatabaseUrl?: string;
+  /** CPU profiles of the services and pg_stat_statements, summarised into the report. */
+  profile: boolean;
+  criteria: Criteria;
+  /** Logs (and, with profile, CPU profiles) go here. */
+  workDir: string;
+  /** The command line, recorded in the report. */
+  command: string;
+}
+
+export interface BenchHooks {
+  say(line: string): void;
+  onStepStart?(index: number, spec: StepSpec): void;
+  onProgress?(spec: StepSpec, progress: LoadProgress & { lag: number | null }): void;
+  onStepDone?(result: StepResult): void;
+}
+
+const WARMUP_RATE = 50;
+
+/** Starts the system, runs the plan (fixed rates, slow SMTP, search), stops it, returns the report. */
+export async function runBenchmark(options: BenchOptions, hooks: BenchHooks): Promise<BenchReport> {
+  const startedAt = new Date();
+  hooks.say(
+    `expected duration: about ${Math.ceil(estimateSeconds(options, options.warmupS) / 60)} min`,
+  );
+  const cpuProfileDir = options.profile ? join(options.workDir, 'cpu-profiles') : undefined;
+  const environment = await startBenchEnvironment({
+    ...(options.kafkaBrokers ? { kafkaBrokers: options.kafkaBrokers } : {}),
+    ...(options.kafkaPid ? { kafkaPid: options.kafkaPid } : {}),
+    ...(options.adminDatabaseUrl ? { adminDatabaseUrl: options.adminDatabaseUrl } : {}),
+    ...(cpuProfileDir ? { cpuProfileDir } : {}),
+    durable: options.durable,
+    products: options.products,
+    pgStatStatements: options.profile,
+    workDir: options.workDir,
+    say: hooks.say,
+  });
+  const client = new Client({ connectionString: environment.databaseUrl });
+  let lag: ConsumerLagProbe | undefined;
+  const results: StepResult[] = [];
+  let statements: Awaited<ReturnType<typeof topStatements>> = [];
+  const agent = loadAgent();
+  try {
+    await client.connect();
+    lag = await ConsumerLagProbe.connect(environment.brokers, environment.consumerGroups);
+    const context: StepContext = {
+      environment,
+      client,
+      lag,
+      sampler: new ResourceSampler(environment.processes),
+      agent,
+      bodies: buildBodies(environment),
+      criteria: options.criteria,
+      say: hooks.say,
+    };
+    let index = 0;
+    const run = async (spec: StepSpec, measured = true): Promise<StepResult> => {
+      index += measured ? 1 : 0;
+      hooks.onStepStart?.(measured ? index : 0, spec);
+      const result = await runStep(spec, {
+        ...context,
+        ...(hooks.onProgress
+          ? { onProgress: (progress) => hooks.onProgress?.(spec, progress) }
+          : {}),
+      });
+      if (measured) {
+        results.push(result);
+        hooks.onStepDone?.(result);
+      }
+      return result;
+    };
+
+    if (options.warmupS > 0) {
+      // Warm pools and JIT at a rate every configuration sustains: cold services answer the
+      // first burst slowly (new database connections), which is not what a step should measure.
+      const rate = Math.min(WARMUP_RATE, ...options.rates);
+      await run(
+        { ...searchStep(rate, options), label: 'warm-up', durationS: options.warmupS },
+        false,
+      );
+    }
+    if (environment.settings.pgStatStatements) await resetStatements(client);
+    environment.startProfiling();
+    for (const spec of fixedSteps(options)) await run(spec);
+    for (const spec of slowSmtpSteps(options)) await run(spec);
+    if (options.search) await search(options, results, run);
+    if (environment.settings.pgStatStatements) statements = await topStatements(client);
+  } finally {
+    agent.destroy();
+    await lag?.close().catch(() => undefined);
+    await client.end().catch(() => undefined);
+    await environment.stop();
+  }
+
+  return buildReport(options, environment, results, startedAt, {
+    services: cpuProfileDir ? await summariseCpuProfiles(cpuProfileDir) : {},
+    statements,
+  });
+}
+
+/** Steps up (or down) from the fixed rates, bisects, then repeats the best rate to `runs` runs. */
+async function search(
+  options: BenchOptions,
+  results: StepResult[],
+  run: (spec: StepSpec) => Promise<StepResult>,
+): Promise<void> {
+  const outcomes = (): Map<number, boolean> =>
+    outcomesByRate(
+      results.map((result) => ({
+        rate: result.rate,
+        smtpDelayMs: result.smtpDelayMs,
+        sustained: result.verdict.sustained,
+      })),
+    );
+  for (let tried = 0; tried < options.searchSteps; tried += 1) {
+    const rate = nextSearchRate(outcomes(), options);
+    if (rate === undefined) break;
+    await run(searchStep(rate, options));
+  }
+  // The best rate found so far, repeated until it has `runs` runs; a failure moves to the next best.
+  for (let confirmations = 0; confirmations < options.runs * 2; confirmations += 1) {
+    const passing = [...outcomes()].filter(([, pass]) => pass).map(([rate]) => rate);
+    if (passing.length === 0) return;
+    const best = Math.max(...passing);
+    const done = results.filter((result) => result.rate === best && result.smtpDelayMs === 0);
+    if (done.length >= options.runs) return;
+    await run(searchStep(best, options, 'confirm'));
+  }
+}
+
+async function buildReport(
+  options: BenchOptions,
+  environment: BenchEnvironment,
+  results: StepResult[],
+  startedAt: Date,
+  profile: NonNullable<BenchReport['profile']>,
+): Promise<BenchReport> {
+  const summary = summarise(results);
+  const runs = results.map((result) => ({
+    rate: result.rate,
+    smtpDelayMs: result.smtpDelayMs,
+    sustained: result.verdict.sustained,
+  }));
+  const rate = sustainedRate(runs, options.runs) ?? null;
+  const slow =
+    options.smtpDelayMs > 0 ? { rate: options.slowRate, delayMs: options.smtpDelayMs } : null;
+  return {
+    tool: '@shop/bench',
+    command: options.command,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    machine: await describeMachine(environment.versions),
+    settings: {
+      durationS: options.durationS,
+      runs: options.runs,
+      warmupS: options.warmupS,
+      products: options.products,
+      durable: environment.settings.durable,
+      ownKafka: environment.settings.ownKafka,
+      ownPostgres: environment.settings.ownPostgres,
+      criteria: options.criteria,
+      slowSmtp: slow ? { ...slow, mailConcurrency: options.slowMailConcurrency } : null,
+      logs: options.workDir,
+    },
+    steps: results,
+    summary,
+    sustained: { rate, requiredRuns: options.runs, history: sustainedHistory(summary) },
+    seedClaim: seedClaim(summary, slow),
+    targets: targets(summary, rate),
+    profile:
+      Object.keys(profile.services).length > 0 || profile.statements.length > 0 ? profile : null,
+  };
+}
+
+/**
+ * A thousand distinct orders, one line each, spread over the seeded products: built once, so the
+ * generator spends nothing on serialising while it runs.
+ */
+function buildBodies(environment: BenchEnvironment): Buffer[] {
+  return Array.from({ length: 1_000 }, (_, index) =>
+    Buffer.from(
+      JSON.stringify({
+        customerEmail: `bench-${index}@example.com`,
+        items: [{ sku: environment.skus[index % environment.skus.length], quantity: 1 }],
+      }),
+    ),
+  );
+}
