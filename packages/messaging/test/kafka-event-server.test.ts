@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Catch,
   Controller,
@@ -8,7 +9,7 @@ import {
   type INestMicroservice,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { Kafka } from 'kafkajs';
+import { Partitioners, type Kafka } from 'kafkajs';
 import {
   ALL_TOPICS,
   createEvent,
@@ -28,6 +29,9 @@ import { readDeadLetters, replayDeadLetters, type DeadLetter } from '../src/dead
 const handled: string[] = [];
 const failures = new Map<string, { left: number; transient: boolean }>();
 const attemptsSeen = new Map<string, number>();
+const handledEvents: string[] = [];
+/** Orders whose handler takes this long, to hold a message in flight. */
+const slowOrders = new Map<string, number>();
 
 class SimulatedOutage extends Error {}
 
@@ -44,7 +48,9 @@ class RecordingConsumer {
         ? new SimulatedOutage('database unreachable (simulated)')
         : new Error(`order ${orderId} breaks the handler (simulated bug)`);
     }
+    await sleep(slowOrders.get(orderId) ?? 0);
     handled.push(orderId);
+    handledEvents.push(event.eventId);
   }
 }
 
@@ -98,7 +104,7 @@ afterAll(async () => {
   await app?.close();
 });
 
-function placed(orderId = randomUUID()): OrderPlacedEvent {
+function placed(orderId: string = randomUUID()): OrderPlacedEvent {
   return createEvent(
     OrderPlaced,
     { orderId, customerEmail: 'ada@example.com', items: [{ sku: 'A-1', quantity: 1 }] },
@@ -162,6 +168,37 @@ describe('KafkaEventServer, the Nest transport over kafkajs', () => {
       timeoutMs: 20_000,
       description: 'the stuck event to be handled once its failure has passed',
     });
+  });
+
+  it('handles other orders of a batch while one is slow, and one order strictly in order', async () => {
+    const slow = placed();
+    const second = placed(slow.payload.orderId);
+    const fast = placed(orderIdOnPartition(partitionOf(slow.payload.orderId)));
+    slowOrders.set(slow.payload.orderId, 3_000);
+    // One produce request: the three land together, so the consumer fetches them in one batch.
+    const sender = kafka.producer();
+    await sender.connect();
+    await sender.send({
+      topic: Topics.orderEvents,
+      acks: -1,
+      messages: [slow, second, fast].map((event) => ({
+        key: event.payload.orderId,
+        value: JSON.stringify(event),
+      })),
+    });
+    await sender.disconnect();
+
+    await waitFor(() => handled.includes(fast.payload.orderId), {
+      timeoutMs: 20_000,
+      description: 'an order of the same batch to be handled beside the slow one',
+    });
+    expect(handledEvents).not.toContain(slow.eventId);
+    await waitFor(() => handledEvents.includes(second.eventId), {
+      timeoutMs: 20_000,
+      description: 'the slow order to be handled',
+    });
+    const slowOrder = handledEvents.filter((id) => id === slow.eventId || id === second.eventId);
+    expect(slowOrder).toEqual([slow.eventId, second.eventId]);
   });
 
   it('dead-letters an event whose handler fails on every attempt, with headers saying why, and moves on', async () => {
@@ -242,5 +279,25 @@ async function placedOnAnotherPartition(partition: number): Promise<OrderPlacedE
     const event = placed();
     const at = await producer.send(Topics.orderEvents, event.payload.orderId, event);
     if (at.partition !== partition) return event;
+  }
+}
+
+/** The partition the producer's default partitioner picks for a key. */
+function partitionOf(key: string): number {
+  const pick = Partitioners.DefaultPartitioner();
+  const partitionMetadata = [0, 1, 2].map((partitionId) => ({
+    partitionId,
+    leader: 0,
+    partitionErrorCode: 0,
+    replicas: [0],
+    isr: [0],
+  }));
+  return pick({ topic: Topics.orderEvents, partitionMetadata, message: { key, value: null } });
+}
+
+function orderIdOnPartition(partition: number): string {
+  for (;;) {
+    const orderId = randomUUID();
+    if (partitionOf(orderId) === partition) return orderId;
   }
 }

@@ -23,6 +23,12 @@ export interface KafkaEventServerOptions {
   fromBeginning?: boolean;
   /** Partitions handled at once by one replica. */
   partitionsConsumedConcurrently?: number;
+  /**
+   * Messages of different keys (orders) handled at once within one partition; one key's messages
+   * always wait for each other. Times partitionsConsumedConcurrently, it should stay within the
+   * handlers' database pool.
+   */
+  concurrency?: number;
 }
 
 type ConsumerState = 'idle' | 'joining' | 'joined' | 'stopped' | 'crashed';
@@ -35,6 +41,7 @@ type Outcome = { done: true } | { done: false; retryInMs: number };
  * - handlers are found by contract (`@OnEvent(OrderPlaced)`), topics are derived from them;
  * - every message is validated against its contract before a handler sees it; one that can never
  *   be read goes to `<topic>.dlq` at once, so it cannot block its partition;
+ * - messages of one key are handled in order, different keys side by side;
  * - a failing handler is retried with backoff by pausing only its partition and fetching the same
  *   message again later: other partitions keep flowing, and nothing past it is committed;
  * - after the last attempt the message goes to `<topic>.dlq` with headers saying why, and the
@@ -48,10 +55,13 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
   private readonly log: Logger;
   private readonly failures = new Map<string, FailureHistory>();
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
+  private readonly completed = new Map<string, Set<string>>();
+  private readonly concurrency: number;
 
   constructor(private readonly options: KafkaEventServerOptions) {
     super();
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.concurrency = options.concurrency ?? 3;
     this.log = options.logger.child({ component: 'kafka-consumer', groupId: options.groupId });
   }
 
@@ -150,24 +160,72 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     this.log.info({ topics, events: contracts.map(eventPattern) }, 'consuming');
   }
 
+  /**
+   * Messages of one key (one order) are handled in offset order; different keys of a batch are
+   * handled side by side, up to `concurrency` at once. Only the run of messages done from the start
+   * of the batch is resolved; when a message must be retried, the partition is paused and fetched
+   * again from the first message not done (those done past it are remembered and skipped).
+   */
   private async handleBatch(payload: EachBatchPayload, contracts: EventContract[]): Promise<void> {
     const { batch, resolveOffset, heartbeat, pause, isRunning, isStale } = payload;
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale() || this.state === 'stopped') return;
-      const outcome = await this.handleMessage(batch.topic, batch.partition, message, contracts);
-      if (!outcome.done) {
-        // The message stays unresolved: once resumed, the partition is fetched from it again.
-        const resume = pause();
-        const timer = setTimeout(() => {
-          this.resumeTimers.delete(timer);
-          resume();
-        }, outcome.retryInMs);
-        this.resumeTimers.add(timer);
-        return;
+    const { topic, partition, messages } = batch;
+    const stopping = () => !isRunning() || isStale() || this.state === 'stopped';
+    const done = this.doneAhead(topic, partition);
+    const outcomes: Array<Outcome | undefined> = new Array(messages.length);
+
+    const lanes = new Map<string, number[]>();
+    messages.forEach((message, index) => {
+      const key = message.key?.toString('latin1') ?? `offset:${message.offset}`;
+      lanes.set(key, [...(lanes.get(key) ?? []), index]);
+    });
+    const waiting = [...lanes.values()];
+    const runLanes = async (): Promise<void> => {
+      for (let lane = waiting.shift(); lane; lane = waiting.shift()) {
+        for (const index of lane) {
+          const message = messages[index];
+          if (!message || stopping()) return;
+          const outcome = done.has(message.offset)
+            ? { done: true as const }
+            : await this.handleMessage(topic, partition, message, contracts);
+          outcomes[index] = outcome;
+          if (!outcome.done) break;
+          done.add(message.offset);
+          await heartbeat();
+        }
       }
-      resolveOffset(message.offset);
-      await heartbeat();
+    };
+    const workers = Math.min(this.concurrency, waiting.length);
+    await Promise.all(Array.from({ length: workers }, runLanes));
+
+    const firstNotDone = outcomes.findIndex((outcome) => !outcome?.done);
+    const doneUpTo = firstNotDone === -1 ? messages.length : firstNotDone;
+    const lastDone = messages[doneUpTo - 1];
+    if (lastDone) {
+      resolveOffset(lastDone.offset);
+      for (const offset of done) if (BigInt(offset) <= BigInt(lastDone.offset)) done.delete(offset);
     }
+    const retryDelays = outcomes.flatMap((outcome) =>
+      outcome && !outcome.done ? [outcome.retryInMs] : [],
+    );
+    if (retryDelays.length === 0 || stopping()) return;
+    // Unresolved messages are fetched again once the partition resumes.
+    const resume = pause();
+    const timer = setTimeout(
+      () => {
+        this.resumeTimers.delete(timer);
+        resume();
+      },
+      Math.min(...retryDelays),
+    );
+    this.resumeTimers.add(timer);
+  }
+
+  /** Offsets of a partition handled past its resolved offset, so a refetch does not redo them. */
+  private doneAhead(topic: string, partition: number): Set<string> {
+    const key = `${topic}:${partition}`;
+    let done = this.completed.get(key);
+    if (!done) this.completed.set(key, (done = new Set()));
+    return done;
   }
 
   private async handleMessage(
