@@ -9,3 +9,5 @@ export * from './run-service';
 export * from './inbox-outbox';
 export * from './prisma-adapter';
 export * from './http/openapi-schema';
+export * from './http/request-header.decorator';
+export * from './transient-errors';

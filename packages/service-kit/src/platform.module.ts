@@ -20,6 +20,7 @@ import {
 } from '@shop/messaging';
 import type { BaseConfig } from './config/config';
 import { HealthController } from './health/health.controller';
+import { survivesDroppedConnections } from './pg-pool';
 import { KAFKA, LOGGER, PG_POOL, SERVICE_CONFIG } from './tokens';
 import { isTransientDatabaseError } from './transient-errors';
 
@@ -90,8 +91,8 @@ export class PlatformModule {
             max: 4,
             connectionTimeoutMillis: 3_000,
           });
-          pool.on('error', (error) =>
-            logger.warn({ err: error }, 'idle Postgres connection failed'),
+          survivesDroppedConnections(pool, (error) =>
+            logger.warn({ err: error }, 'Postgres connection failed'),
           );
           return pool;
         },

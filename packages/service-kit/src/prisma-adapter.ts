@@ -1,4 +1,6 @@
 import { PrismaPg } from '@prisma/adapter-pg';
+import { Pool } from 'pg';
+import { survivesDroppedConnections } from './pg-pool';
 import { serviceDatabase, type ServiceName } from '@shop/database';
 import type { BaseConfig } from './config/config';
 
@@ -10,8 +12,7 @@ export function prismaAdapterFor(
   service: ServiceName,
   config: Pick<BaseConfig, 'DATABASE_URL'>,
 ): PrismaPg {
-  return new PrismaPg(
-    { connectionString: config.DATABASE_URL, max: PRISMA_POOL_SIZE },
-    { schema: serviceDatabase(service).schema },
-  );
+  const pool = new Pool({ connectionString: config.DATABASE_URL, max: PRISMA_POOL_SIZE });
+  survivesDroppedConnections(pool);
+  return new PrismaPg(pool, { schema: serviceDatabase(service).schema });
 }

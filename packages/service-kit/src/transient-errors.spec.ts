@@ -96,6 +96,18 @@ describe('isTransientDatabaseError', () => {
     expect(isTransientDatabaseError(closed)).toBe(true);
   });
 
+  it('retries a transaction that could not start in time (all connections busy, e.g. while reconnecting)', () => {
+    const busy = Object.assign(
+      new Error('Transaction API error: Unable to start a transaction in the given time.'),
+      {
+        name: 'PrismaClientKnownRequestError',
+        code: 'P2028',
+        meta: { error: 'Unable to start a transaction in the given time.' },
+      },
+    );
+    expect(isTransientDatabaseError(busy)).toBe(true);
+  });
+
   it('finds a transient error anywhere along a cause chain', () => {
     const inner = postgresError('57P01', 'terminating connection due to administrator command');
     const outer = new Error('placing the order failed', {

@@ -16,8 +16,12 @@ const TRANSIENT_SOCKET_CODES = new Set([
   'EAI_AGAIN',
 ]);
 
-/** Prisma's own codes for an unreachable server, a closed connection and a write conflict. */
-const TRANSIENT_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1017', 'P2034']);
+/**
+ * Prisma's own codes: server unreachable or timed out (P1001, P1002), connection closed (P1017),
+ * write conflict or deadlock (P2034), and a transaction that could not start in time or expired
+ * before its commit (P2028) — it never committed, so running it again is safe.
+ */
+const TRANSIENT_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1017', 'P2028', 'P2034']);
 
 /** The `kind` that @prisma/adapter-pg gives the error it wraps (DriverAdapterError.cause). */
 const TRANSIENT_ADAPTER_KINDS = new Set([

@@ -1,13 +1,12 @@
 import { Body, Controller, Get, NotFoundException, Param, Put, Query } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBody,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBody, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
 import { skuSchema } from '@shop/contracts';
-import { errorResponseSchema, openApiSchema, ZodValidationPipe } from '@shop/service-kit';
+import {
+  ApiErrorResponses,
+  ApiQueryFrom,
+  openApiSchema,
+  ZodValidationPipe,
+} from '@shop/service-kit';
 import {
   listProductsQuerySchema,
   productPageSchema,
@@ -21,6 +20,8 @@ import {
 import { ProductNotFoundError, ProductsService } from './products.service';
 
 const sku = new ZodValidationPipe(skuSchema, 'sku');
+const skuParam = ApiParam({ name: 'sku', schema: openApiSchema(skuSchema, 'input') });
+const unavailable = 'The database is unavailable for a moment; retry after Retry-After seconds';
 
 @ApiTags('products')
 @Controller('products')
@@ -28,14 +29,17 @@ export class ProductsController {
   constructor(private readonly products: ProductsService) {}
 
   @Put(':sku')
+  @skuParam
   @ApiBody({ schema: openApiSchema(putProductSchema, 'input') })
-  @ApiBadRequestResponse({
-    description: 'The body names each invalid field',
-    schema: openApiSchema(errorResponseSchema),
-  })
   @ApiOkResponse({
     description: 'The product with its available and reserved stock',
     schema: openApiSchema(productViewSchema),
+  })
+  @ApiErrorResponses({
+    400: 'The body names each invalid field (or the SKU)',
+    413: 'The body is larger than 64 KB',
+    415: 'The body is not JSON',
+    503: unavailable,
   })
   put(
     @Param('sku', sku) productSku: string,
@@ -45,10 +49,12 @@ export class ProductsController {
   }
 
   @Get()
+  @ApiQueryFrom(listProductsQuerySchema)
   @ApiOkResponse({
     description: 'Products by SKU; pass nextAfter as `after` for the next page',
     schema: openApiSchema(productPageSchema),
   })
+  @ApiErrorResponses({ 400: 'Names each invalid query parameter', 503: unavailable })
   list(
     @Query(new ZodValidationPipe(listProductsQuerySchema, 'query')) query: ListProductsQuery,
   ): Promise<ProductPage> {
@@ -56,10 +62,12 @@ export class ProductsController {
   }
 
   @Get(':sku')
+  @skuParam
   @ApiOkResponse({ description: 'The product', schema: openApiSchema(productViewSchema) })
-  @ApiNotFoundResponse({
-    description: 'No product with this SKU',
-    schema: openApiSchema(errorResponseSchema),
+  @ApiErrorResponses({
+    400: 'The SKU is not a valid SKU',
+    404: 'No product with this SKU',
+    503: unavailable,
   })
   async get(@Param('sku', sku) productSku: string): Promise<ProductView> {
     try {

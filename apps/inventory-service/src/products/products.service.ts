@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from '@shop/logging';
+import { LOGGER, retryTransient } from '@shop/service-kit';
 import type { Product } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
 import type {
@@ -16,35 +18,54 @@ export class ProductNotFoundError extends Error {
 
 @Injectable()
 export class ProductsService {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
 
   /** Creates the product or sets its available stock; what live orders hold is untouched. */
   async put(sku: string, input: PutProductDto): Promise<ProductView> {
-    const product = await this.prisma.product.upsert({
-      where: { sku },
-      create: { sku, name: input.name, available: input.stock },
-      update: { name: input.name, available: input.stock },
-    });
+    // Setting the same values twice is harmless, so a write cut off by a restart is just retried.
+    const product = await this.retrying(() =>
+      this.prisma.product.upsert({
+        where: { sku },
+        create: { sku, name: input.name, available: input.stock },
+        update: { name: input.name, available: input.stock },
+      }),
+    );
     return toView(product);
   }
 
   async get(sku: string): Promise<ProductView> {
-    const product = await this.prisma.product.findUnique({ where: { sku } });
+    const product = await this.retrying(() => this.prisma.product.findUnique({ where: { sku } }));
     if (!product) throw new ProductNotFoundError(sku);
     return toView(product);
   }
 
   async list(query: ListProductsQuery): Promise<ProductPage> {
-    const products = await this.prisma.product.findMany({
-      where: query.after ? { sku: { gt: query.after } } : {},
-      orderBy: { sku: 'asc' },
-      take: query.limit + 1,
-    });
+    const products = await this.retrying(() =>
+      this.prisma.product.findMany({
+        where: query.after ? { sku: { gt: query.after } } : {},
+        orderBy: { sku: 'asc' },
+        take: query.limit + 1,
+      }),
+    );
     const page = products.slice(0, query.limit);
     return {
       items: page.map(toView),
       nextAfter: products.length > query.limit ? (page.at(-1)?.sku ?? null) : null,
     };
+  }
+
+  /** Rides out a database restart: transient failures are retried for up to ~10 s. */
+  private retrying<T>(work: () => Promise<T>): Promise<T> {
+    return retryTransient(work, {
+      onRetry: (error, attempt, delayMs) =>
+        this.logger[attempt === 1 ? 'warn' : 'debug'](
+          { err: error, attempt, delayMs },
+          'database unavailable; retrying',
+        ),
+    });
   }
 }
 

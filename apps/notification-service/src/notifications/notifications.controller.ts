@@ -1,7 +1,12 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { errorResponseSchema, openApiSchema, ZodValidationPipe } from '@shop/service-kit';
+import {
+  ApiErrorResponses,
+  ApiQueryFrom,
+  openApiSchema,
+  ZodValidationPipe,
+} from '@shop/service-kit';
 import {
   listNotificationsQuerySchema,
   type ListNotificationsQuery,
@@ -16,14 +21,14 @@ export class NotificationsController {
   constructor(private readonly notifications: NotificationsService) {}
 
   @Get()
-  @ApiQuery({ name: 'orderId', required: true, schema: { type: 'string', format: 'uuid' } })
+  @ApiQueryFrom(listNotificationsQuerySchema)
   @ApiOkResponse({
     description: 'The emails about the order with their delivery status, oldest first',
     schema: openApiSchema(z.array(notificationViewSchema)),
   })
-  @ApiBadRequestResponse({
-    description: 'orderId is missing or not a UUID',
-    schema: openApiSchema(errorResponseSchema),
+  @ApiErrorResponses({
+    400: 'orderId is missing or not a UUID',
+    503: 'The database is unavailable for a moment; retry after Retry-After seconds',
   })
   async list(
     @Query(new ZodValidationPipe(listNotificationsQuerySchema, 'query'))

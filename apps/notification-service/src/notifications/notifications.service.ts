@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
-import { claimEvent } from '@shop/service-kit';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from '@shop/logging';
+import { claimEvent, LOGGER, retryTransient } from '@shop/service-kit';
 import type { Notification } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
 import type { NotificationView } from './dto/notification.response';
@@ -9,7 +10,10 @@ import { renderEmail, type OrderNotificationEvent } from './email-templates';
 /** What the customer is told about their order; the mail dispatcher sends what is recorded here. */
 @Injectable()
 export class NotificationsService {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
 
   /**
    * Queues the email an order event calls for, together with the event's claim: a redelivered
@@ -35,10 +39,21 @@ export class NotificationsService {
 
   /** The emails about one order, oldest first. */
   async list(orderId: string): Promise<NotificationView[]> {
-    const notifications = await this.prisma.notification.findMany({
-      where: { orderId },
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-    });
+    // Rides out a database restart: transient failures are retried for up to ~10 s.
+    const notifications = await retryTransient(
+      () =>
+        this.prisma.notification.findMany({
+          where: { orderId },
+          orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        }),
+      {
+        onRetry: (error, attempt, delayMs) =>
+          this.logger[attempt === 1 ? 'warn' : 'debug'](
+            { err: error, attempt, delayMs },
+            'database unavailable; retrying',
+          ),
+      },
+    );
     return notifications.map(toView);
   }
 }

@@ -1,19 +1,27 @@
 import {
   ArgumentsHost,
-  BadRequestException,
   Catch,
   ConflictException,
+  HttpStatus,
   NotFoundException,
   type ExceptionFilter,
   type HttpException,
 } from '@nestjs/common';
 import type { Response } from 'express';
-import { InvalidCursorError, OrderNotCancellableError, OrderNotFoundError } from './orders.errors';
+import { invalidInput } from '@shop/service-kit';
+import { IDEMPOTENCY_KEY_HEADER } from './dto/idempotency-key.header';
+import {
+  IdempotencyKeyReusedError,
+  InvalidCursorError,
+  OrderNotCancellableError,
+  OrderNotFoundError,
+} from './orders.errors';
 
-type OrderError = OrderNotFoundError | OrderNotCancellableError | InvalidCursorError;
+type OrderError =
+  OrderNotFoundError | OrderNotCancellableError | InvalidCursorError | IdempotencyKeyReusedError;
 
 /** Maps the order domain's errors to HTTP in one place, so the controller only calls the domain. */
-@Catch(OrderNotFoundError, OrderNotCancellableError, InvalidCursorError)
+@Catch(OrderNotFoundError, OrderNotCancellableError, InvalidCursorError, IdempotencyKeyReusedError)
 export class OrdersErrorsFilter implements ExceptionFilter<OrderError> {
   catch(error: OrderError, host: ArgumentsHost): void {
     const http = toHttpException(error);
@@ -24,5 +32,10 @@ export class OrdersErrorsFilter implements ExceptionFilter<OrderError> {
 function toHttpException(error: OrderError): HttpException {
   if (error instanceof OrderNotFoundError) return new NotFoundException(error.message);
   if (error instanceof OrderNotCancellableError) return new ConflictException(error.message);
-  return new BadRequestException(error.message);
+  if (error instanceof IdempotencyKeyReusedError) {
+    return invalidInput([{ field: IDEMPOTENCY_KEY_HEADER, problem: error.message }], {
+      status: HttpStatus.UNPROCESSABLE_ENTITY,
+    });
+  }
+  return invalidInput([{ field: 'cursor', problem: error.message }], { what: 'query' });
 }

@@ -1,12 +1,10 @@
 import {
-  BadRequestException,
   Body,
   Controller,
   Get,
   HttpCode,
   HttpStatus,
   Param,
-  ParseUUIDPipe,
   Post,
   Query,
   Res,
@@ -14,16 +12,26 @@ import {
 } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
-  ApiBadRequestResponse,
   ApiBody,
-  ApiConflictResponse,
-  ApiNotFoundResponse,
+  ApiHeader,
   ApiOkResponse,
-  ApiQuery,
+  ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { errorResponseSchema, openApiSchema, ZodValidationPipe } from '@shop/service-kit';
+import { z } from 'zod';
+import {
+  ApiErrorResponses,
+  ApiQueryFrom,
+  openApiSchema,
+  RequestHeader,
+  ZodValidationPipe,
+} from '@shop/service-kit';
+import {
+  IDEMPOTENCY_KEY_HEADER,
+  IDEMPOTENT_REPLAYED_HEADER,
+  idempotencyKeySchema,
+} from './dto/idempotency-key.header';
 import { listOrdersQuerySchema, type ListOrdersQuery } from './dto/list-orders.query';
 import {
   orderPageSchema,
@@ -32,16 +40,14 @@ import {
   type OrderView,
 } from './dto/order.response';
 import { placeOrderSchema, type PlaceOrderDto } from './dto/place-order.dto';
-import { ORDER_STATUSES } from './order-status';
 import { OrdersErrorsFilter } from './orders-errors.filter';
 import { OrdersService } from './orders.service';
 
-const uuid = new ParseUUIDPipe({
-  version: '4',
-  exceptionFactory: () => new BadRequestException('id must be a UUID'),
-});
+const orderIdSchema = z.uuid();
+const orderId = new ZodValidationPipe(orderIdSchema, 'order id');
 const orderSchema = openApiSchema(orderViewSchema);
-const errorSchema = openApiSchema(errorResponseSchema);
+const idParam = ApiParam({ name: 'id', schema: openApiSchema(orderIdSchema, 'input') });
+const unavailable = 'The database is unavailable for a moment; retry after Retry-After seconds';
 
 /** REST transport: validates, calls one domain method, maps domain errors to HTTP. */
 @ApiTags('orders')
@@ -53,32 +59,55 @@ export class OrdersController {
   @Post()
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiBody({ schema: openApiSchema(placeOrderSchema, 'input') })
-  @ApiBadRequestResponse({ description: 'The body names each invalid field', schema: errorSchema })
+  @ApiHeader({
+    name: IDEMPOTENCY_KEY_HEADER,
+    required: false,
+    description:
+      'Makes retries safe: a repeat with the same key and body (within 24 hours) answers with the ' +
+      'order the first request created instead of placing another; the same key with a different ' +
+      'body is refused with 422.',
+    schema: openApiSchema(idempotencyKeySchema, 'input'),
+  })
   @ApiAcceptedResponse({
     description: 'Order accepted as PENDING; stock and email follow asynchronously',
     schema: orderSchema,
+    headers: {
+      Location: { description: 'The order: /orders/{id}', schema: { type: 'string' } },
+      [IDEMPOTENT_REPLAYED_HEADER]: {
+        description: 'Present (true) when this answers a repeat of an earlier Idempotency-Key',
+        schema: { type: 'string', enum: ['true'] },
+      },
+    },
+  })
+  @ApiErrorResponses({
+    400: 'The body names each invalid field (or the Idempotency-Key header)',
+    413: 'The body is larger than 64 KB',
+    415: 'The body is not JSON',
+    422: 'The Idempotency-Key was already used with a different body',
+    503: unavailable,
   })
   async place(
     @Body(new ZodValidationPipe(placeOrderSchema, 'order')) body: PlaceOrderDto,
+    @RequestHeader(
+      IDEMPOTENCY_KEY_HEADER,
+      new ZodValidationPipe(idempotencyKeySchema.optional(), 'header'),
+    )
+    idempotencyKey: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ): Promise<OrderView> {
-    const order = await this.orders.place(body);
+    const { order, replayed } = await this.orders.place(body, idempotencyKey);
     response.location(`/orders/${order.id}`);
+    if (replayed) response.setHeader(IDEMPOTENT_REPLAYED_HEADER, 'true');
     return order;
   }
 
   @Get()
-  @ApiQuery({ name: 'status', required: false, enum: ORDER_STATUSES })
-  @ApiQuery({
-    name: 'limit',
-    required: false,
-    schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
-  })
-  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
+  @ApiQueryFrom(listOrdersQuerySchema)
   @ApiOkResponse({
     description: 'A page of orders, newest first',
     schema: openApiSchema(orderPageSchema),
   })
+  @ApiErrorResponses({ 400: 'Names each invalid query parameter', 503: unavailable })
   list(
     @Query(new ZodValidationPipe(listOrdersQuerySchema, 'query')) query: ListOrdersQuery,
   ): Promise<OrderPage> {
@@ -86,24 +115,31 @@ export class OrdersController {
   }
 
   @Get(':id')
+  @idParam
   @ApiOkResponse({ description: 'The order', schema: orderSchema })
-  @ApiNotFoundResponse({ description: 'No order with this id', schema: errorSchema })
-  get(@Param('id', uuid) id: string): Promise<OrderView> {
+  @ApiErrorResponses({
+    400: 'The id is not a UUID',
+    404: 'No order with this id',
+    503: unavailable,
+  })
+  get(@Param('id', orderId) id: string): Promise<OrderView> {
     return this.orders.get(id);
   }
 
   @Post(':id/cancel')
   @HttpCode(HttpStatus.ACCEPTED)
+  @idParam
   @ApiAcceptedResponse({
     description: 'Cancelled; held stock is released asynchronously',
     schema: orderSchema,
   })
-  @ApiConflictResponse({
-    description: 'The order is already REJECTED or CANCELLED',
-    schema: errorSchema,
+  @ApiErrorResponses({
+    400: 'The id is not a UUID',
+    404: 'No order with this id',
+    409: 'The order is already REJECTED or CANCELLED',
+    503: unavailable,
   })
-  @ApiNotFoundResponse({ description: 'No order with this id', schema: errorSchema })
-  cancel(@Param('id', uuid) id: string): Promise<OrderView> {
+  cancel(@Param('id', orderId) id: string): Promise<OrderView> {
     return this.orders.cancel(id);
   }
 }

@@ -20,3 +20,12 @@ export class InvalidCursorError extends Error {
     super('cursor is not one returned by this API (use nextCursor from the previous page)');
   }
 }
+
+/** The same idempotency key came with a different request: answering with the first order would hide the change. */
+export class IdempotencyKeyReusedError extends Error {
+  constructor(readonly orderId: string) {
+    super(
+      `this key was already used for a different request (order ${orderId}); use a new key for a new order`,
+    );
+  }
+}

@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
+import { IdempotencyKeysSweeper } from './idempotency-keys.sweeper';
 import { OrdersConsumer } from './orders.consumer';
 import { OrdersController } from './orders.controller';
 import { OrdersService } from './orders.service';
 
 @Module({
   controllers: [OrdersController, OrdersConsumer],
-  providers: [OrdersService],
+  providers: [OrdersService, IdempotencyKeysSweeper],
 })
 export class OrdersModule {}

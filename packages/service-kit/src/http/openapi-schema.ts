@@ -1,3 +1,5 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiQuery, ApiResponse } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { z } from 'zod';
 
@@ -20,3 +22,28 @@ export const errorResponseSchema = z.object({
   message: z.string(),
   issues: z.array(z.object({ field: z.string(), problem: z.string() })).optional(),
 });
+
+/** Documents each field of the schema that validates a query string as one query parameter. */
+export function ApiQueryFrom(schema: z.ZodObject): MethodDecorator {
+  const { properties = {}, required = [] } = openApiSchema(schema, 'input');
+  return applyDecorators(
+    ...Object.entries(properties).map(([name, property]) =>
+      ApiQuery({
+        name,
+        required: required.includes(name),
+        schema: property,
+        ...('description' in property ? { description: property.description } : {}),
+      }),
+    ),
+  );
+}
+
+/** Documents error answers by status, each with the one error body. */
+export function ApiErrorResponses(descriptions: Record<number, string>): MethodDecorator {
+  const schema = openApiSchema(errorResponseSchema);
+  return applyDecorators(
+    ...Object.entries(descriptions).map(([status, description]) =>
+      ApiResponse({ status: Number(status), description, schema }),
+    ),
+  );
+}

@@ -1,10 +1,17 @@
 import { z } from 'zod';
+import { skuSchema } from '@shop/contracts';
 
 export const MAX_STOCK = 1_000_000_000;
 
 export const putProductSchema = z
   .object({
-    name: z.string().trim().min(1).max(200),
+    // Postgres text cannot hold NUL, and no product name needs a control character.
+    name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .regex(/^\P{Cc}*$/u, 'must not contain control characters'),
     /** What can be reserved from now on; stock already held by orders stays reserved. */
     stock: z.number().int().min(0).max(MAX_STOCK),
   })
@@ -15,8 +22,7 @@ export type PutProductDto = z.output<typeof putProductSchema>;
 export const listProductsQuerySchema = z
   .object({
     limit: z.coerce.number().int().min(1).max(500).default(100),
-    /** The last SKU of the previous page. */
-    after: z.string().max(64).optional(),
+    after: skuSchema.describe('The last SKU of the previous page (its nextAfter)').optional(),
   })
   .strict();
 

@@ -5,8 +5,7 @@ export const listOrdersQuerySchema = z
   .object({
     status: z.enum(ORDER_STATUSES).optional(),
     limit: z.coerce.number().int().min(1).max(100).default(20),
-    /** Opaque: the `nextCursor` of the previous page. */
-    cursor: z.string().max(200).optional(),
+    cursor: z.string().max(200).describe('Opaque: the nextCursor of the previous page').optional(),
   })
   .strict();
 

@@ -1,0 +1,79 @@
+import { startServiceUnderTest, type ServiceUnderTest } from '@shop/service-kit/testing';
+import { PrismaService } from '../src/prisma/prisma.service';
+import { orderService } from '../src/service';
+import { corpusFor, send } from './bad-request-corpus';
+
+let sut: ServiceUnderTest<unknown>;
+
+beforeAll(async () => {
+  sut = await startServiceUnderTest(orderService);
+});
+
+afterAll(async () => {
+  await sut?.stop();
+});
+
+/** Rows in every table of the service's schema. */
+async function rowCounts(): Promise<Record<string, number>> {
+  const prisma = sut.running.app.get(PrismaService);
+  const tables = await prisma.$queryRaw<Array<{ name: string }>>`
+    SELECT table_name AS name FROM information_schema.tables
+    WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1`;
+  const counts: Record<string, number> = {};
+  for (const { name } of tables) {
+    const [row] = await prisma.$queryRawUnsafe<Array<{ count: number }>>(
+      `SELECT count(*)::int AS count FROM "${name}"`,
+    );
+    counts[name] = row?.count ?? 0;
+  }
+  return counts;
+}
+
+describe('bad input to the order service', () => {
+  it('answers every request of the bad-request corpus with a 4xx JSON naming the field, and writes nothing', async () => {
+    const { bad, rejectionProblem } = await corpusFor('order', sut.url);
+    expect(bad.length).toBeGreaterThanOrEqual(100);
+    const before = await rowCounts();
+    const wrong: string[] = [];
+    for (const request of bad) {
+      const answer = await send(sut.url, request);
+      const problem = rejectionProblem(request, answer);
+      if (problem) wrong.push(`${request.name}: ${problem} (${answer.body.slice(0, 160)})`);
+    }
+    expect(wrong).toEqual([]);
+    expect(await rowCounts()).toEqual(before);
+  });
+
+  it('accepts the valid request that each bad one is derived from', async () => {
+    const { examples } = await corpusFor('order', sut.url);
+    const statuses = Object.fromEntries(
+      await Promise.all(
+        examples.map(async (request) => [request.name, (await send(sut.url, request)).status]),
+      ),
+    );
+    expect(statuses).toEqual({
+      'POST /orders: valid example': 202,
+      'GET /orders: valid example': 200,
+      // Valid ids of orders that do not exist.
+      'GET /orders/{id}: valid example': 404,
+      'POST /orders/{id}/cancel: valid example': 404,
+    });
+  });
+
+  it('answers GET /orders with a cursor it never issued with 400 naming cursor', async () => {
+    const forged = Buffer.from(JSON.stringify(['2025-01-01T00:00:00.000Z', 'not-a-uuid'])).toString(
+      'base64url',
+    );
+    for (const cursor of ['not-a-cursor', forged]) {
+      const answer = await send(sut.url, {
+        name: 'forged cursor',
+        service: 'order',
+        method: 'GET',
+        path: `/orders?cursor=${cursor}`,
+        headers: {},
+      });
+      expect(answer.status).toBe(400);
+      expect(JSON.parse(answer.body)).toMatchObject({ issues: [{ field: 'cursor' }] });
+    }
+  });
+});
