@@ -1,10 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { createEvent, OrderCancelled, OrderPlaced, type OrderLine } from '@shop/contracts';
-import { requestJson, type EventProbe, type TestProducer } from '@shop/devstack';
+import {
+  corpusFor,
+  type EventProbe,
+  rejectionProblem,
+  requestJson,
+  sendApiRequest,
+  type TestProducer,
+} from '@shop/devstack';
 import { startServiceUnderTest, type ServiceUnderTest } from '@shop/service-kit/testing';
 import { PrismaService } from '../src/prisma/prisma.service';
 import { inventoryService } from '../src/service';
-import { corpusFor, send } from './bad-request-corpus';
 
 interface Product {
   sku: string;
@@ -193,13 +199,13 @@ describe('inventory service against real Kafka and Postgres', () => {
   });
 
   it('answers every request of the bad-request corpus with a 4xx JSON naming the field, and writes no product', async () => {
-    const { bad, examples, rejectionProblem } = await corpusFor('inventory', sut.url);
+    const { bad, examples } = await corpusFor('inventory', sut.url);
     expect(bad.length).toBeGreaterThanOrEqual(80);
     const products = sut.running.app.get(PrismaService).product;
     const before = await products.count();
     const wrong: string[] = [];
     for (const request of bad) {
-      const answer = await send(sut.url, request);
+      const answer = await sendApiRequest(sut.url, request);
       const problem = rejectionProblem(request, answer);
       if (problem) wrong.push(`${request.name}: ${problem} (${answer.body.slice(0, 160)})`);
     }
@@ -210,7 +216,9 @@ describe('inventory service against real Kafka and Postgres', () => {
     const put = examples.find((request) => request.method === 'PUT');
     if (!put) throw new Error('no PUT in the inventory document');
     const { body: _body, ...getPut } = put;
-    expect((await send(sut.url, { ...getPut, method: 'GET', headers: {} })).status).toBe(404);
-    expect((await send(sut.url, put)).status).toBe(200);
+    expect((await sendApiRequest(sut.url, { ...getPut, method: 'GET', headers: {} })).status).toBe(
+      404,
+    );
+    expect((await sendApiRequest(sut.url, put)).status).toBe(200);
   });
 });

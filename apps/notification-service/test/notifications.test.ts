@@ -8,17 +8,19 @@ import {
   type EventOf,
 } from '@shop/contracts';
 import {
+  type CaughtMessage,
+  corpusFor,
+  rejectionProblem,
+  sendApiRequest,
+  type SmtpCatcher,
   startSmtpCatcher,
   type TestProducer,
   waitFor,
-  type CaughtMessage,
-  type SmtpCatcher,
 } from '@shop/devstack';
 import { startServiceUnderTest, type ServiceUnderTest } from '@shop/service-kit/testing';
 import type { NotificationConfig } from '../src/config/notification-config';
 import type { NotificationView } from '../src/notifications/dto/notification.response';
 import { notificationService } from '../src/service';
-import { corpusFor, send } from './bad-request-corpus';
 
 const EMAIL_TIMEOUT_MS = 30_000;
 const items = [
@@ -204,15 +206,16 @@ describe('notification service against real Kafka, Postgres and SMTP', () => {
   });
 
   it('answers every request of the bad-request corpus with a 4xx JSON naming the field', async () => {
-    const { bad, examples, rejectionProblem } = await corpusFor('notification', service.url);
+    const { bad, examples } = await corpusFor('notification', service.url);
     expect(bad.length).toBeGreaterThanOrEqual(10);
     const wrong: string[] = [];
     for (const request of bad) {
-      const answer = await send(service.url, request);
+      const answer = await sendApiRequest(service.url, request);
       const problem = rejectionProblem(request, answer);
       if (problem) wrong.push(`${request.name}: ${problem} (${answer.body.slice(0, 160)})`);
     }
     expect(wrong).toEqual([]);
-    for (const request of examples) expect((await send(service.url, request)).status).toBe(200);
+    for (const request of examples)
+      expect((await sendApiRequest(service.url, request)).status).toBe(200);
   });
 });

@@ -1,7 +1,7 @@
 import { startServiceUnderTest, type ServiceUnderTest } from '@shop/service-kit/testing';
 import { PrismaService } from '../src/prisma/prisma.service';
 import { orderService } from '../src/service';
-import { corpusFor, send } from './bad-request-corpus';
+import { corpusFor, rejectionProblem, sendApiRequest } from '@shop/devstack';
 
 let sut: ServiceUnderTest<unknown>;
 
@@ -31,12 +31,12 @@ async function rowCounts(): Promise<Record<string, number>> {
 
 describe('bad input to the order service', () => {
   it('answers every request of the bad-request corpus with a 4xx JSON naming the field, and writes nothing', async () => {
-    const { bad, rejectionProblem } = await corpusFor('order', sut.url);
+    const { bad } = await corpusFor('order', sut.url);
     expect(bad.length).toBeGreaterThanOrEqual(100);
     const before = await rowCounts();
     const wrong: string[] = [];
     for (const request of bad) {
-      const answer = await send(sut.url, request);
+      const answer = await sendApiRequest(sut.url, request);
       const problem = rejectionProblem(request, answer);
       if (problem) wrong.push(`${request.name}: ${problem} (${answer.body.slice(0, 160)})`);
     }
@@ -48,7 +48,10 @@ describe('bad input to the order service', () => {
     const { examples } = await corpusFor('order', sut.url);
     const statuses = Object.fromEntries(
       await Promise.all(
-        examples.map(async (request) => [request.name, (await send(sut.url, request)).status]),
+        examples.map(async (request) => [
+          request.name,
+          (await sendApiRequest(sut.url, request)).status,
+        ]),
       ),
     );
     expect(statuses).toEqual({
@@ -65,8 +68,7 @@ describe('bad input to the order service', () => {
       'base64url',
     );
     for (const cursor of ['not-a-cursor', forged]) {
-      const answer = await send(sut.url, {
-        name: 'forged cursor',
+      const answer = await sendApiRequest(sut.url, {
         service: 'order',
         method: 'GET',
         path: `/orders?cursor=${cursor}`,

@@ -1,1 +1,10 @@
-export {};
+export * from './config';
+export * from './counters';
+export * from './faults';
+export * from './kafka-watch';
+export * from './report';
+export * from './rest-probe';
+export * from './scenario';
+export * from './scenarios';
+export * from './stack';
+export * from './traffic';

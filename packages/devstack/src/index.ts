@@ -8,3 +8,5 @@ export * from './service-process';
 export * from './test-infra';
 export * from './event-probe';
 export * from './http';
+export * from './bad-requests';
+export * from './bad-request-client';

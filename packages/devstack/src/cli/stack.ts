@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
  * `pnpm stack`: the whole system in the foreground with real Kafka, Postgres and MailDev.
- * Ctrl-C stops the services first, then the infrastructure.
+ * `--replicas inventory-service=2,notification-service=2` (or STACK_REPLICAS) runs several
+ * instances of a service in one consumer group. Ctrl-C stops the services first, then the
+ * infrastructure.
  */
 import { ALL_TOPICS, TOPIC_PARTITIONS } from '@shop/contracts';
 import { bootstrapDatabase, serviceDatabaseUrl } from '@shop/database';
@@ -9,6 +11,7 @@ import { ensureTopics, startKafka, type RunningKafka } from '../kafka';
 import { startMaildev, type RunningMaildev } from '../maildev';
 import { startPostgres, type RunningPostgres } from '../postgres';
 import { spawnService, type ServiceName, type ServiceProcess } from '../service-process';
+import { assertPortFree } from '../wait';
 
 const DATABASE = 'shop';
 
@@ -24,10 +27,11 @@ const COLOURS = {
 type Source = keyof typeof COLOURS;
 
 const useColour = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-const PREFIX_WIDTH = Math.max(...Object.keys(COLOURS).map((name) => name.length)) + 2;
+// Room for a replica index: [notification#2]
+const PREFIX_WIDTH = Math.max(...Object.keys(COLOURS).map((name) => name.length)) + 4;
 
-function logger(source: Source): (line: string) => void {
-  const label = `[${source}]`.padEnd(PREFIX_WIDTH);
+function logger(source: Source, replica?: number): (line: string) => void {
+  const label = `[${source}${replica === undefined ? '' : `#${replica}`}]`.padEnd(PREFIX_WIDTH);
   const prefix = useColour ? `\u001b[${COLOURS[source]}m${label}\u001b[0m` : label;
   return (line) => process.stdout.write(`${prefix} ${line}\n`);
 }
@@ -51,6 +55,9 @@ function envPort(name: string, fallback: number): number {
 interface ServiceSpec {
   name: ServiceName;
   source: Source;
+  /** 1-based; shown in log prefixes when the service runs more than one replica. */
+  replica: number;
+  replicas: number;
   port: number;
   extraEnv: Record<string, string>;
 }
@@ -74,18 +81,102 @@ const ports = {
   notification: envPort('NOTIFICATION_PORT', 3002),
 };
 
-/** One entry per instance: replicas later are more entries with other ports. */
-function serviceSpecs(smtpUrl: string): ServiceSpec[] {
-  return [
-    { name: 'order-service', source: 'order', port: ports.order, extraEnv: {} },
-    { name: 'inventory-service', source: 'inventory', port: ports.inventory, extraEnv: {} },
-    {
-      name: 'notification-service',
-      source: 'notification',
-      port: ports.notification,
-      extraEnv: { SMTP_URL: smtpUrl },
-    },
-  ];
+const SERVICES = [
+  { name: 'order-service', source: 'order', port: ports.order },
+  { name: 'inventory-service', source: 'inventory', port: ports.inventory },
+  { name: 'notification-service', source: 'notification', port: ports.notification },
+] as const satisfies ReadonlyArray<{ name: ServiceName; source: Source; port: number }>;
+
+type ReplicaCounts = Record<ServiceName, number>;
+
+const MAX_REPLICAS = 9;
+
+/**
+ * `inventory-service=2,notification=2` from `--replicas` or STACK_REPLICAS (the flag wins); a
+ * service may be named with or without its `-service` suffix. Unnamed services run once.
+ */
+function replicaCounts(argv: readonly string[], env: NodeJS.ProcessEnv): ReplicaCounts {
+  const counts: ReplicaCounts = {
+    'order-service': 1,
+    'inventory-service': 1,
+    'notification-service': 1,
+  };
+  const setting = replicasFlag(argv) ?? env.STACK_REPLICAS ?? '';
+  for (const entry of setting.split(',').map((part) => part.trim())) {
+    if (!entry) continue;
+    const [rawName, rawCount, ...rest] = entry.split('=');
+    const service = SERVICES.find((known) => known.name === rawName || known.source === rawName);
+    const count = Number(rawCount);
+    const valid = Number.isInteger(count) && count >= 1 && count <= MAX_REPLICAS;
+    if (!service || !valid || rest.length > 0) {
+      const names = SERVICES.map((known) => known.name).join(', ');
+      throw new Error(
+        `bad replica setting "${entry}": expected <service>=<1..${MAX_REPLICAS}>, service one of ${names}`,
+      );
+    }
+    counts[service.name] = count;
+  }
+  return counts;
+}
+
+function replicasFlag(argv: readonly string[]): string | undefined {
+  const usage = 'usage: stack [--replicas <service>=<n>,...]';
+  let value: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg.startsWith('--replicas=')) {
+      value = arg.slice('--replicas='.length);
+    } else if (arg === '--replicas') {
+      value = argv[++i];
+      if (value === undefined) throw new Error(`--replicas needs a value; ${usage}`);
+    } else {
+      throw new Error(`unexpected argument "${arg}"; ${usage}`);
+    }
+  }
+  return value;
+}
+
+/**
+ * One entry per instance. The first replica of a service keeps the service's port; the others
+ * take the next free ports above the highest service port, in service order.
+ */
+async function serviceSpecs(counts: ReplicaCounts, smtpUrl: string): Promise<ServiceSpec[]> {
+  const specs: ServiceSpec[] = [];
+  let nextPort = Math.max(...SERVICES.map((service) => service.port)) + 1;
+  for (const service of SERVICES) {
+    const replicas = counts[service.name];
+    for (let replica = 1; replica <= replicas; replica++) {
+      let port = service.port;
+      if (replica > 1) {
+        port = await nextFreePort(nextPort);
+        nextPort = port + 1;
+      }
+      specs.push({
+        name: service.name,
+        source: service.source,
+        replica,
+        replicas,
+        port,
+        extraEnv: {
+          ...(service.name === 'notification-service' ? { SMTP_URL: smtpUrl } : {}),
+          // One client id per replica tells them apart in broker logs; the group id stays shared.
+          ...(replicas > 1 ? { KAFKA_CLIENT_ID: `${service.name}-${replica}` } : {}),
+        },
+      });
+    }
+  }
+  return specs;
+}
+
+async function nextFreePort(from: number): Promise<number> {
+  for (let port = from; port <= 65_535; port++) {
+    const free = await assertPortFree(port).then(
+      () => true,
+      () => false,
+    );
+    if (free) return port;
+  }
+  throw new Error(`no free port at or above ${from}`);
 }
 
 const CATALOGUE = [
@@ -124,14 +215,15 @@ async function startServices(
   stack: Stack,
   kafka: RunningKafka,
   postgres: RunningPostgres,
-  smtpUrl: string,
+  specs: ServiceSpec[],
 ): Promise<void> {
   const results = await Promise.allSettled(
-    serviceSpecs(smtpUrl).map(async (spec) => {
+    specs.map(async (spec) => {
+      const label = spec.replicas > 1 ? `${spec.name} #${spec.replica}` : spec.name;
       const service = await spawnService({
         name: spec.name,
         port: spec.port,
-        log: logger(spec.source),
+        log: logger(spec.source, spec.replicas > 1 ? spec.replica : undefined),
         env: {
           DATABASE_URL: serviceDatabaseUrl(postgres.adminUrl, spec.name, DATABASE),
           KAFKA_BROKERS: kafka.brokers,
@@ -142,8 +234,8 @@ async function startServices(
         },
       });
       stack.services.push(service);
-      watchForCrash(stack, service);
-      say(`${spec.name} healthy at ${service.baseUrl} (pid ${service.pid})`);
+      watchForCrash(stack, service, label);
+      say(`${label} healthy at ${service.baseUrl} (pid ${service.pid})`);
     }),
   );
   const failed = results.find(
@@ -152,11 +244,11 @@ async function startServices(
   if (failed) throw failed.reason;
 }
 
-function watchForCrash(stack: Stack, service: ServiceProcess): void {
+function watchForCrash(stack: Stack, service: ServiceProcess, label: string): void {
   void service.exited.then((code) => {
     if (stack.stopping) return;
     const how = code === null ? 'killed by a signal' : `exit code ${code}`;
-    loud(`${service.name} (pid ${service.pid}) DIED (${how}); the rest keeps running`);
+    loud(`${label} (pid ${service.pid}) DIED (${how}); the rest keeps running`);
     for (const line of service.output().slice(-20)) console.error(`    ${line}`);
   });
 }
@@ -177,15 +269,22 @@ async function seedCatalogue(inventoryUrl: string): Promise<void> {
   }
 }
 
-function printBanner(maildev: RunningMaildev): void {
+function printBanner(maildev: RunningMaildev, specs: ServiceSpec[]): void {
+  const urls = (name: ServiceName): string =>
+    specs
+      .filter((spec) => spec.name === name)
+      .map(
+        (spec) => `http://localhost:${spec.port}${spec.replicas > 1 ? ` (#${spec.replica})` : ''}`,
+      )
+      .join('  ');
   const lines = [
     '',
     'The stack is up. Ctrl-C stops everything.',
     '',
-    `  Order API        http://localhost:${ports.order}`,
+    `  Order API        ${urls('order-service')}`,
     `  Swagger UI       http://localhost:${ports.order}/docs`,
-    `  Inventory API    http://localhost:${ports.inventory}`,
-    `  Notifications    http://localhost:${ports.notification}`,
+    `  Inventory API    ${urls('inventory-service')}`,
+    `  Notifications    ${urls('notification-service')}`,
     `  MailDev inbox    ${maildev.webUrl}`,
     `  Kafka            127.0.0.1:${ports.kafka}`,
     '',
@@ -199,8 +298,13 @@ function printBanner(maildev: RunningMaildev): void {
 
 async function shutdown(stack: Stack): Promise<void> {
   stack.stopping = true;
-  say('stopping services');
-  await Promise.allSettled(stack.services.map((service) => service.stop()));
+  // The entry point first (no new orders), then the consumers; a service's replicas together.
+  for (const { name } of SERVICES) {
+    const replicas = stack.services.filter((service) => service.name === name);
+    if (replicas.length === 0) continue;
+    say(`stopping ${name}${replicas.length > 1 ? ` (${replicas.length} replicas)` : ''}`);
+    await Promise.allSettled(replicas.map((service) => service.stop()));
+  }
   await stopQuietly('MailDev', stack.maildev?.stop());
   await stopQuietly('Kafka', stack.kafka?.stop());
   await stopQuietly('Postgres', stack.postgres?.stop());
@@ -240,14 +344,22 @@ function onStopSignal(stack: Stack): void {
 
 async function main(): Promise<void> {
   const stack: Stack = { services: [], stopping: false };
+  let counts: ReplicaCounts;
+  try {
+    counts = replicaCounts(process.argv.slice(2), process.env);
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(2);
+  }
   onStopSignal(stack);
   try {
     await startInfrastructure(stack);
     const { kafka, postgres, maildev } = stack;
     if (!kafka || !postgres || !maildev) throw new Error('infrastructure did not start');
-    await startServices(stack, kafka, postgres, `smtp://127.0.0.1:${ports.mailSmtp}`);
+    const specs = await serviceSpecs(counts, `smtp://127.0.0.1:${ports.mailSmtp}`);
+    await startServices(stack, kafka, postgres, specs);
     await seedCatalogue(`http://127.0.0.1:${ports.inventory}`);
-    printBanner(maildev);
+    printBanner(maildev, specs);
   } catch (error) {
     loud('the stack failed to start');
     console.error(error instanceof Error ? error.message : String(error));

@@ -123,7 +123,8 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     const consumer = this.options.kafka.consumer({
       groupId: this.options.groupId,
       allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
+      // A replica that died without leaving is noticed after this long; its partitions wait meanwhile.
+      sessionTimeout: 10_000,
       heartbeatInterval: 3_000,
       // A resumed partition joins the next fetch; an idle fetch must not hold it up for long.
       maxWaitTimeInMs: 500,

@@ -1,0 +1,75 @@
+import { request as httpRequest } from 'node:http';
+import type { Pool } from 'pg';
+import { SERVICE_DATABASES } from '@shop/database';
+
+/** A request exactly as written: any method, any headers, any body bytes. */
+export interface RawRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: string | Buffer;
+}
+
+export type RawAnswer =
+  | { kind: 'answer'; status: number; contentType: string; body: string }
+  | { kind: 'no-answer'; error: string };
+
+const TIMEOUT_MS = 10_000;
+
+/** Sends with node:http rather than fetch, which would refuse or rewrite the odder requests. */
+export function sendRaw(baseUrl: string, raw: RawRequest): Promise<RawAnswer> {
+  return new Promise((resolve) => {
+    const request = httpRequest(
+      new URL(raw.path, baseUrl),
+      { method: raw.method, headers: raw.headers, timeout: TIMEOUT_MS },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({
+            kind: 'answer',
+            status: response.statusCode ?? 0,
+            contentType: response.headers['content-type'] ?? '',
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        response.on('error', (error) => resolve({ kind: 'no-answer', error: error.message }));
+      },
+    );
+    request.on('timeout', () => request.destroy(new Error(`no answer within ${TIMEOUT_MS} ms`)));
+    request.on('error', (error) => resolve({ kind: 'no-answer', error: error.message }));
+    if (raw.body !== undefined) request.write(raw.body);
+    request.end();
+  });
+}
+
+/** A 4xx whose body is a JSON object: what the API promises for bad input. */
+export function isJsonClientError(answer: RawAnswer): boolean {
+  if (answer.kind !== 'answer' || answer.status < 400 || answer.status > 499) return false;
+  if (!answer.contentType.includes('application/json')) return false;
+  try {
+    const body: unknown = JSON.parse(answer.body);
+    return typeof body === 'object' && body !== null;
+  } catch {
+    return false;
+  }
+}
+
+/** Rows in every table of every service's schema: a bad request must change none of them. */
+export async function rowCounts(pool: Pool): Promise<Record<string, number>> {
+  const schemas = SERVICE_DATABASES.map((database) => database.schema);
+  const { rows: tables } = await pool.query<{ schema: string; name: string }>(
+    `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
+      WHERE table_schema = ANY($1::text[]) AND table_type = 'BASE TABLE'
+      ORDER BY 1, 2`,
+    [schemas],
+  );
+  const counts: Record<string, number> = {};
+  for (const { schema, name } of tables) {
+    const { rows } = await pool.query<{ count: number }>(
+      `SELECT count(*)::int AS count FROM "${schema}"."${name}"`,
+    );
+    counts[`${schema}.${name}`] = rows[0]?.count ?? 0;
+  }
+  return counts;
+}
