@@ -3,10 +3,10 @@ import { createEvent, OrderCancelled, OrderPlaced, type OrderLine } from '@shop/
 import {
   corpusFor,
   type EventProbe,
-  rejectionProblem,
   requestJson,
   sendApiRequest,
   type TestProducer,
+  wronglyAnswered,
 } from '@shop/devstack';
 import { startServiceUnderTest, type ServiceUnderTest } from '@shop/service-kit/testing';
 import { PrismaService } from '../src/prisma/prisma.service';
@@ -203,13 +203,7 @@ describe('inventory service against real Kafka and Postgres', () => {
     expect(bad.length).toBeGreaterThanOrEqual(80);
     const products = sut.running.app.get(PrismaService).product;
     const before = await products.count();
-    const wrong: string[] = [];
-    for (const request of bad) {
-      const answer = await sendApiRequest(sut.url, request);
-      const problem = rejectionProblem(request, answer);
-      if (problem) wrong.push(`${request.name}: ${problem} (${answer.body.slice(0, 160)})`);
-    }
-    expect(wrong).toEqual([]);
+    expect(await wronglyAnswered(sut.url, bad)).toEqual([]);
     expect(await products.count()).toBe(before);
 
     // The valid request every bad PUT was derived from is accepted: each was refused for its flaw.

@@ -10,12 +10,12 @@ import {
 import {
   type CaughtMessage,
   corpusFor,
-  rejectionProblem,
   sendApiRequest,
   type SmtpCatcher,
   startSmtpCatcher,
   type TestProducer,
   waitFor,
+  wronglyAnswered,
 } from '@shop/devstack';
 import { startServiceUnderTest, type ServiceUnderTest } from '@shop/service-kit/testing';
 import type { NotificationConfig } from '../src/config/notification-config';
@@ -208,13 +208,7 @@ describe('notification service against real Kafka, Postgres and SMTP', () => {
   it('answers every request of the bad-request corpus with a 4xx JSON naming the field', async () => {
     const { bad, examples } = await corpusFor('notification', service.url);
     expect(bad.length).toBeGreaterThanOrEqual(10);
-    const wrong: string[] = [];
-    for (const request of bad) {
-      const answer = await sendApiRequest(service.url, request);
-      const problem = rejectionProblem(request, answer);
-      if (problem) wrong.push(`${request.name}: ${problem} (${answer.body.slice(0, 160)})`);
-    }
-    expect(wrong).toEqual([]);
+    expect(await wronglyAnswered(service.url, bad)).toEqual([]);
     for (const request of examples)
       expect((await sendApiRequest(service.url, request)).status).toBe(200);
   });

@@ -1,6 +1,7 @@
 import {
   badRequestCorpus,
   exampleRequests,
+  rejectionProblem,
   type Answer,
   type ApiRequest,
   type BadRequest,
@@ -39,4 +40,21 @@ export async function sendApiRequest(baseUrl: string, request: ApiRequest): Prom
     contentType: response.headers.get('content-type') ?? '',
     body: await response.text(),
   };
+}
+
+/**
+ * Sends each bad request in turn; returns one line per answer that breaks the promise for bad
+ * input (see rejectionProblem), so a test can show them all at once. Empty means all were kept.
+ */
+export async function wronglyAnswered(
+  baseUrl: string,
+  requests: readonly BadRequest[],
+): Promise<string[]> {
+  const wrong: string[] = [];
+  for (const request of requests) {
+    const answer = await sendApiRequest(baseUrl, request);
+    const problem = rejectionProblem(request, answer);
+    if (problem) wrong.push(`${request.name}: ${problem} (${answer.body.slice(0, 160)})`);
+  }
+  return wrong;
 }
