@@ -16,3 +16,10 @@ export function prismaAdapterFor(
   survivesDroppedConnections(pool);
   return new PrismaPg(pool, { schema: serviceDatabase(service).schema });
 }
+
+/**
+ * Every service's interactive transactions: under a burst, a request waits up to 10 s for one of
+ * the pool's connections (Prisma's default, 2 s, turns a burst into errors); one that holds its
+ * connection for 15 s is rolled back.
+ */
+export const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 15_000 } as const;
