@@ -35,8 +35,9 @@ export async function startTestStack(): Promise<TestStack> {
   const smtp = await startSmtpCatcher();
   const run = randomUUID().slice(0, 8);
   const groupOf = (name: ServiceName) => `${name}-e2e-${run}`;
-  const start = async (name: ServiceName) =>
-    spawnService({
+  const started: ServiceProcess[] = [];
+  const start = async (name: ServiceName) => {
+    const service = await spawnService({
       name,
       port: await freePort(),
       env: {
@@ -47,6 +48,9 @@ export async function startTestStack(): Promise<TestStack> {
         ...(name === 'notification-service' ? { SMTP_URL: smtp.url } : {}),
       },
     });
+    started.push(service);
+    return service;
+  };
   const [order, inventory, notification] = await Promise.all([
     start('order-service'),
     start('inventory-service'),
@@ -61,7 +65,8 @@ export async function startTestStack(): Promise<TestStack> {
     groupOf,
     startReplica: start,
     stop: async () => {
-      await Promise.allSettled([order.stop(), inventory.stop(), notification.stop()]);
+      // Every process started, replicas included; stopping one already stopped is a no-op.
+      await Promise.allSettled(started.map((service) => service.stop()));
       await smtp.stop();
       await database.drop();
     },
