@@ -50,7 +50,8 @@ describe('graceful shutdown on SIGTERM', () => {
     const sku = 'SHUTDOWN-ORDERS';
     await putProduct(stack, sku, 10_000);
     const url = `${stack.order.baseUrl}/orders`;
-    // Requests spread over a second, with SIGTERM arriving in the middle of them.
+    // Requests spread over a second (a schedule, not a wait), with SIGTERM arriving in the middle.
+    let answeredSoFar = 0;
     const outcomes = Promise.all(
       Array.from({ length: 100 }, async (_, index): Promise<Outcome> => {
         await sleep(index * 10);
@@ -59,13 +60,18 @@ describe('graceful shutdown on SIGTERM', () => {
             customerEmail: `shutdown-${index}@example.com`,
             items: [{ sku, quantity: 1 }],
           });
+          answeredSoFar += 1;
           return { status: response.status, id: response.body.id };
         } catch {
           return { status: 'no answer' };
         }
       }),
     );
-    await sleep(400);
+    await waitFor(() => answeredSoFar >= 20, {
+      timeoutMs: 30_000,
+      intervalMs: 5,
+      description: 'the first 20 requests to be answered',
+    });
     const exitCode = await stack.order.stop('SIGTERM');
     const answered = await outcomes;
 
