@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { createEvent, OrderCancelled, OrderPlaced, type OrderLine } from '@shop/contracts';
+import {
+  createEvent,
+  OrderCancelled,
+  OrderPlaced,
+  type OrderLine,
+  type OrderPlacedEvent,
+} from '@shop/contracts';
 import {
   corpusFor,
   type EventProbe,
@@ -10,6 +16,7 @@ import {
 } from '@shop/devstack';
 import { startServiceUnderTest, type ServiceUnderTest } from '@shop/service-kit/testing';
 import { PrismaService } from '../src/prisma/prisma.service';
+import { ReservationsService } from '../src/reservations/reservations.service';
 import { inventoryService } from '../src/service';
 
 interface Product {
@@ -214,5 +221,123 @@ describe('inventory service against real Kafka and Postgres', () => {
       404,
     );
     expect((await sendApiRequest(sut.url, put)).status).toBe(200);
+  });
+});
+
+describe('reserving a batch of placed orders in one transaction, on the real database', () => {
+  const reserveAll = (events: OrderPlacedEvent[]) =>
+    sut.running.app.get(ReservationsService).reserveAll(events);
+  const prisma = () => sut.running.app.get(PrismaService);
+
+  /** The events the batch put in the outbox for these orders, in outbox order. */
+  async function answers(...events: OrderPlacedEvent[]) {
+    const rows = await prisma().outboxEvent.findMany({
+      where: { messageKey: { in: events.map((event) => event.payload.orderId) } },
+      orderBy: { id: 'asc' },
+    });
+    return rows.map((row) => row.payload);
+  }
+
+  it('gives the last units to the first of two competing orders and rejects the second with what was left', async () => {
+    await putProduct('LAST-1', 3);
+    const first = orderPlaced([{ sku: 'LAST-1', quantity: 2 }]);
+    const second = orderPlaced([{ sku: 'LAST-1', quantity: 2 }]);
+    await reserveAll([first, second]);
+
+    expect(await product('LAST-1')).toMatchObject({ available: 1, reserved: 2 });
+    expect(await answers(first, second)).toMatchObject([
+      {
+        type: 'StockReserved',
+        causationId: first.eventId,
+        correlationId: first.correlationId,
+        payload: { orderId: first.payload.orderId, items: [{ sku: 'LAST-1', quantity: 2 }] },
+      },
+      {
+        type: 'StockReservationRejected',
+        causationId: second.eventId,
+        correlationId: second.correlationId,
+        payload: {
+          orderId: second.payload.orderId,
+          reason: { code: 'INSUFFICIENT_STOCK', sku: 'LAST-1', requested: 2, available: 1 },
+        },
+      },
+    ]);
+    expect(await prisma().reservation.count({ where: { orderId: second.payload.orderId } })).toBe(
+      0,
+    );
+  });
+
+  it('does nothing again for an event of the batch that was handled before', async () => {
+    await putProduct('AGAIN-1', 10);
+    const handled = orderPlaced([{ sku: 'AGAIN-1', quantity: 3 }]);
+    await reserveAll([handled]);
+    const fresh = orderPlaced([{ sku: 'AGAIN-1', quantity: 2 }]);
+    await reserveAll([handled, fresh]);
+
+    expect(await product('AGAIN-1')).toMatchObject({ available: 5, reserved: 5 });
+    expect(await answers(handled)).toHaveLength(1);
+    expect(await answers(fresh)).toMatchObject([{ type: 'StockReserved' }]);
+    expect(
+      await prisma().reservation.findMany({
+        where: { sku: 'AGAIN-1' },
+        select: { orderId: true, quantity: true },
+        orderBy: { quantity: 'asc' },
+      }),
+    ).toEqual([
+      { orderId: fresh.payload.orderId, quantity: 2 },
+      { orderId: handled.payload.orderId, quantity: 3 },
+    ]);
+  });
+
+  it('updates every product the batch names and holds one reservation row per line', async () => {
+    await Promise.all([putProduct('SET-1', 10), putProduct('SET-2', 10), putProduct('SET-3', 10)]);
+    const batch = [
+      orderPlaced([
+        { sku: 'SET-1', quantity: 2 },
+        { sku: 'SET-2', quantity: 3 },
+      ]),
+      orderPlaced([
+        { sku: 'SET-3', quantity: 1 },
+        { sku: 'SET-2', quantity: 4 },
+      ]),
+      orderPlaced([{ sku: 'SET-1', quantity: 1 }]),
+    ];
+    await reserveAll(batch);
+
+    expect(await product('SET-1')).toMatchObject({ available: 7, reserved: 3 });
+    expect(await product('SET-2')).toMatchObject({ available: 3, reserved: 7 });
+    expect(await product('SET-3')).toMatchObject({ available: 9, reserved: 1 });
+    const rows = await prisma().reservation.findMany({
+      where: { orderId: { in: batch.map((event) => event.payload.orderId) } },
+      select: { orderId: true, sku: true, quantity: true, status: true },
+    });
+    const expected = batch.flatMap((event) =>
+      event.payload.items.map((line) => ({
+        orderId: event.payload.orderId,
+        ...line,
+        status: 'HELD',
+      })),
+    );
+    expect(rows).toHaveLength(expected.length);
+    expect(rows).toEqual(expect.arrayContaining(expected));
+    expect(await answers(...batch)).toMatchObject(
+      batch.map((event) => ({ type: 'StockReserved', causationId: event.eventId })),
+    );
+  });
+
+  it('reserves a run of orders sent to one partition, each once, and announces each', async () => {
+    await putProduct('RUN-1', 100);
+    const orderId = randomUUID();
+    const events = Array.from({ length: 20 }, () =>
+      orderPlaced([{ sku: 'RUN-1', quantity: 1 }], randomUUID()),
+    );
+    // One key, so one partition: the consumer is free to hand them to reserveAll together.
+    const deliveries = [];
+    for (const event of events) {
+      deliveries.push(await producer.send(OrderPlaced.topic, orderId, event));
+    }
+    await producer.waitUntilConsumed(sut.groupId, OrderPlaced.topic, deliveries.at(-1)!);
+    expect(await product('RUN-1')).toMatchObject({ available: 80, reserved: 20 });
+    expect(await answers(...events)).toHaveLength(20);
   });
 });

@@ -13,14 +13,16 @@ import { Partitioners, type Kafka } from 'kafkajs';
 import {
   ALL_TOPICS,
   createEvent,
+  OrderCancelled,
   OrderPlaced,
   Topics,
+  type OrderCancelledEvent,
   type OrderPlacedEvent,
 } from '@shop/contracts';
 import { resetTopics, TestProducer, testKafkaBrokers, waitFor } from '@shop/devstack';
 import { createLogger } from '@shop/logging';
 import { KafkaEventServer } from '../src/consumer/kafka-event-server';
-import { OnEvent } from '../src/consumer/on-event.decorator';
+import { OnEvent, OnEvents } from '../src/consumer/on-event.decorator';
 import { createKafka } from '../src/kafka';
 import { deadLetterTopic } from '../src/dead-letter';
 import { readDeadLetters, replayDeadLetters, type DeadLetter } from '../src/dead-letter-admin';
@@ -34,6 +36,10 @@ const handledEvents: string[] = [];
 const slowOrders = new Map<string, number>();
 
 class SimulatedOutage extends Error {}
+
+/** Every call of the batch handler, as the order ids it got; ids in `poisoned` make a call throw. */
+const cancelBatches: string[][] = [];
+const poisoned = new Set<string>();
 
 @Controller()
 class RecordingConsumer {
@@ -51,6 +57,14 @@ class RecordingConsumer {
     await sleep(slowOrders.get(orderId) ?? 0);
     handled.push(orderId);
     handledEvents.push(event.eventId);
+  }
+
+  @OnEvents(OrderCancelled)
+  async onOrdersCancelled(events: OrderCancelledEvent[]): Promise<void> {
+    const orderIds = events.map((event) => event.payload.orderId);
+    cancelBatches.push(orderIds);
+    const bad = orderIds.find((orderId) => poisoned.has(orderId));
+    if (bad) throw new Error(`order ${bad} breaks the batch handler (simulated bug)`);
   }
 }
 
@@ -104,6 +118,36 @@ afterAll(async () => {
   await app?.close();
 });
 
+function cancelled(orderId: string = randomUUID()): OrderCancelledEvent {
+  return createEvent(
+    OrderCancelled,
+    {
+      orderId,
+      customerEmail: 'ada@example.com',
+      items: [{ sku: 'A-1', quantity: 1 }],
+      previousStatus: 'PENDING',
+    },
+    { correlationId: orderId, causationId: null },
+  );
+}
+
+/** One produce request: the events land together, so the consumer fetches them in one batch. */
+async function sendTogether(events: Array<OrderPlacedEvent | OrderCancelledEvent>): Promise<void> {
+  const sender = kafka.producer();
+  await sender.connect();
+  await sender.send({
+    topic: Topics.orderEvents,
+    acks: -1,
+    messages: events.map((event) => ({ key: event.payload.orderId, value: JSON.stringify(event) })),
+  });
+  await sender.disconnect();
+}
+
+/** Every order id the batch handler was called with, in call order. */
+function cancelledSeen(): string[] {
+  return cancelBatches.flat();
+}
+
 function placed(orderId: string = randomUUID()): OrderPlacedEvent {
   return createEvent(
     OrderPlaced,
@@ -114,7 +158,7 @@ function placed(orderId: string = randomUUID()): OrderPlacedEvent {
 
 describe('KafkaEventServer, the Nest transport over kafkajs', () => {
   it('subscribes to the topics of the contracts its handlers name', () => {
-    expect(server.handledContracts()).toEqual([OrderPlaced]);
+    expect(server.handledContracts()).toEqual([OrderPlaced, OrderCancelled]);
   });
 
   it('hands a valid event to its handler, typed and validated', async () => {
@@ -175,18 +219,7 @@ describe('KafkaEventServer, the Nest transport over kafkajs', () => {
     const second = placed(slow.payload.orderId);
     const fast = placed(orderIdOnPartition(partitionOf(slow.payload.orderId)));
     slowOrders.set(slow.payload.orderId, 3_000);
-    // One produce request: the three land together, so the consumer fetches them in one batch.
-    const sender = kafka.producer();
-    await sender.connect();
-    await sender.send({
-      topic: Topics.orderEvents,
-      acks: -1,
-      messages: [slow, second, fast].map((event) => ({
-        key: event.payload.orderId,
-        value: JSON.stringify(event),
-      })),
-    });
-    await sender.disconnect();
+    await sendTogether([slow, second, fast]);
 
     await waitFor(() => handled.includes(fast.payload.orderId), {
       timeoutMs: 20_000,
@@ -199,6 +232,44 @@ describe('KafkaEventServer, the Nest transport over kafkajs', () => {
     });
     const slowOrder = handledEvents.filter((id) => id === slow.eventId || id === second.eventId);
     expect(slowOrder).toEqual([slow.eventId, second.eventId]);
+  });
+
+  it('hands consecutive events of a batch contract to its handler in one call, in order, once each', async () => {
+    const partition = partitionOf(randomUUID());
+    const events = Array.from({ length: 5 }, () => cancelled(orderIdOnPartition(partition)));
+    const repeated = events[1] as OrderCancelledEvent;
+    await sendTogether([...events, repeated]);
+    const ids = events.map((event) => event.payload.orderId);
+    await waitFor(() => ids.every((id) => cancelledSeen().includes(id)), {
+      timeoutMs: 20_000,
+      description: 'the cancellations to reach the batch handler',
+    });
+    expect(cancelBatches).toContainEqual(ids);
+    expect(cancelledSeen().filter((id) => ids.includes(id))).toEqual(ids);
+  });
+
+  it('hands the events of a failed batch over one at a time, so only the bad one is retried and dead-lettered', async () => {
+    const partition = partitionOf(randomUUID());
+    const events = Array.from({ length: 4 }, () => cancelled(orderIdOnPartition(partition)));
+    const bad = events[2] as OrderCancelledEvent;
+    poisoned.add(bad.payload.orderId);
+    const behind = placed(orderIdOnPartition(partition));
+    await sendTogether([...events, behind]);
+    await waitFor(() => handled.includes(behind.payload.orderId), {
+      timeoutMs: 30_000,
+      description: 'the event behind the failed batch to be handled',
+    });
+    const ids = events.map((event) => event.payload.orderId);
+    const calls = cancelBatches.filter((batch) => batch.some((id) => ids.includes(id)));
+    expect(calls[0]).toEqual(ids);
+    const alone = calls.slice(1);
+    expect(alone.every((batch) => batch.length === 1)).toBe(true);
+    for (const id of ids.filter((id) => id !== bad.payload.orderId)) {
+      expect(alone.filter(([only]) => only === id)).toHaveLength(1);
+    }
+    expect(alone.filter(([only]) => only === bad.payload.orderId)).toHaveLength(3);
+    const [letter] = await lettersAbout(bad.payload.orderId);
+    expect(letter).toMatchObject({ reason: 'handler-failed', attempts: 3, eventId: bad.eventId });
   });
 
   it('dead-letters an event whose handler fails on every attempt, with headers saying why, and moves on', async () => {
@@ -235,6 +306,30 @@ describe('KafkaEventServer, the Nest transport over kafkajs', () => {
       timeoutMs: 20_000,
       description: 'the replayed event to be handled',
     });
+  });
+
+  it('skips, without reading its body, a message whose event-type header names an event it does not handle', async () => {
+    const orderId = randomUUID();
+    const sender = kafka.producer();
+    await sender.connect();
+    await sender.send({
+      topic: Topics.orderEvents,
+      acks: -1,
+      messages: [
+        { key: orderId, value: `not json ${orderId}`, headers: { 'event-type': 'OrderConfirmed' } },
+        {
+          key: orderId,
+          value: JSON.stringify(placed(orderId)),
+          headers: { 'event-type': 'OrderPlaced' },
+        },
+      ],
+    });
+    await sender.disconnect();
+    await waitFor(() => handled.includes(orderId), {
+      timeoutMs: 20_000,
+      description: 'the event behind the skipped one to be handled',
+    });
+    expect(await lettersAbout(orderId)).toEqual([]);
   });
 
   it('dead-letters invalid messages at once and keeps consuming the partition behind them', async () => {

@@ -1,23 +1,38 @@
 import type { EventContract, EventOf } from '@shop/contracts';
-import { toOutboxRecord } from '@shop/messaging';
+import { toOutboxRecord, type OutboxRecord } from '@shop/messaging';
 
 /** The slice of a Prisma transaction client these helpers need; every service's client has it. */
 export interface RawSqlExecutor {
   $executeRaw(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<number>;
+  $queryRaw<T = unknown>(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<T>;
 }
+
+type ClaimableEvent = Pick<EventOf<EventContract>, 'eventId' | 'type'>;
 
 /**
  * Records a consumed event's id in the same transaction as its effect. Returns false when the
  * id is already there: the event was handled before (a redelivery) and its effect must not repeat.
  */
-export async function claimEvent(
+export async function claimEvent(tx: RawSqlExecutor, event: ClaimableEvent): Promise<boolean> {
+  return (await claimEvents(tx, [event])).has(event.eventId);
+}
+
+/**
+ * `claimEvent` for a whole batch in one statement: returns the ids claimed now. Ids already there
+ * (redeliveries) are left out, and so is the second of two equal ids within the batch.
+ */
+export async function claimEvents(
   tx: RawSqlExecutor,
-  event: Pick<EventOf<EventContract>, 'eventId' | 'type'>,
-): Promise<boolean> {
-  const inserted = await tx.$executeRaw`
-    INSERT INTO processed_events (event_id, event_type) VALUES (${event.eventId}::uuid, ${event.type})
-    ON CONFLICT (event_id) DO NOTHING`;
-  return inserted === 1;
+  events: readonly ClaimableEvent[],
+): Promise<Set<string>> {
+  if (events.length === 0) return new Set();
+  const claimed = await tx.$queryRaw<Array<{ event_id: string }>>`
+    INSERT INTO processed_events (event_id, event_type)
+    SELECT * FROM unnest(${events.map((event) => event.eventId)}::uuid[],
+                         ${events.map((event) => event.type)}::text[])
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING event_id::text`;
+  return new Set(claimed.map((row) => row.event_id));
 }
 
 /** Adds an event to the outbox inside the caller's transaction: it is published only if that commits. */
@@ -26,9 +41,23 @@ export async function appendToOutbox<C extends EventContract>(
   contract: C,
   event: EventOf<C>,
 ): Promise<void> {
-  const record = toOutboxRecord(contract, event);
+  await appendAllToOutbox(tx, [toOutboxRecord(contract, event)]);
+}
+
+/** `appendToOutbox` for many events in one statement, in the given order (the relay keeps it). */
+export async function appendAllToOutbox(
+  tx: RawSqlExecutor,
+  records: readonly OutboxRecord[],
+): Promise<void> {
+  if (records.length === 0) return;
   await tx.$executeRaw`
     INSERT INTO outbox_events (event_id, event_type, topic, message_key, payload)
-    VALUES (${record.eventId}::uuid, ${record.eventType}, ${record.topic}, ${record.messageKey},
-            ${JSON.stringify(record.payload)}::jsonb)`;
+    SELECT event_id, event_type, topic, message_key, payload
+      FROM unnest(${records.map((record) => record.eventId)}::uuid[],
+                         ${records.map((record) => record.eventType)}::text[],
+                         ${records.map((record) => record.topic)}::text[],
+                         ${records.map((record) => record.messageKey)}::text[],
+                         ${records.map((record) => JSON.stringify(record.payload))}::jsonb[])
+           WITH ORDINALITY AS r(event_id, event_type, topic, message_key, payload, position)
+     ORDER BY position`;
 }

@@ -16,7 +16,34 @@ export function decideReservation(
   lines: readonly OrderLine[],
   stock: readonly StockLevel[],
 ): ReservationDecision {
+  return decideAgainst(lines, new Map(stock.map((level) => [level.sku, level.available])));
+}
+
+/**
+ * Decides orders in the given order, each against the stock the orders before it left: an
+ * accepted order's lines are taken off the running levels, a rejected one leaves them as they were.
+ * The outcome is the one of reserving the orders one at a time in that order.
+ */
+export function decideReservations<O extends { items: readonly OrderLine[] }>(
+  orders: readonly O[],
+  stock: readonly StockLevel[],
+): Array<{ order: O; decision: ReservationDecision }> {
   const availableBySku = new Map(stock.map((level) => [level.sku, level.available]));
+  return orders.map((order) => {
+    const decision = decideAgainst(order.items, availableBySku);
+    if (decision.kind === 'reserve') {
+      for (const line of decision.lines) {
+        availableBySku.set(line.sku, (availableBySku.get(line.sku) ?? 0) - line.quantity);
+      }
+    }
+    return { order, decision };
+  });
+}
+
+function decideAgainst(
+  lines: readonly OrderLine[],
+  availableBySku: ReadonlyMap<string, number>,
+): ReservationDecision {
   const sorted = [...lines].sort((a, b) => a.sku.localeCompare(b.sku));
   for (const line of sorted) {
     const available = availableBySku.get(line.sku);

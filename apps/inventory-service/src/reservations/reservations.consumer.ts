@@ -5,7 +5,7 @@ import {
   type OrderCancelledEvent,
   type OrderPlacedEvent,
 } from '@shop/contracts';
-import { OnEvent } from '@shop/messaging';
+import { OnEvent, OnEvents } from '@shop/messaging';
 import { ReservationsService } from './reservations.service';
 
 /**
@@ -16,9 +16,10 @@ import { ReservationsService } from './reservations.service';
 export class ReservationsConsumer {
   constructor(private readonly reservations: ReservationsService) {}
 
-  @OnEvent(OrderPlaced)
-  async onOrderPlaced(event: OrderPlacedEvent): Promise<void> {
-    await this.reservations.reserve(event);
+  /** Batched for throughput: one transaction per fetched run of orders instead of one per order. */
+  @OnEvents(OrderPlaced)
+  async onOrdersPlaced(events: OrderPlacedEvent[]): Promise<void> {
+    await this.reservations.reserveAll(events);
   }
 
   @OnEvent(OrderCancelled)

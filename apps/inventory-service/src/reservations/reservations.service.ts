@@ -5,13 +5,25 @@ import {
   StockReservationRejected,
   StockReserved,
   type OrderCancelledEvent,
+  type OrderLine,
   type OrderPlacedEvent,
 } from '@shop/contracts';
-import type { Logger } from '@shop/logging';
-import { appendToOutbox, claimEvent, LOGGER } from '@shop/service-kit';
+import { runWithLogContext, type Logger } from '@shop/logging';
+import { toOutboxRecord, type OutboxRecord } from '@shop/messaging';
+import {
+  appendAllToOutbox,
+  appendToOutbox,
+  claimEvent,
+  claimEvents,
+  LOGGER,
+} from '@shop/service-kit';
 import { Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
-import { decideReservation, type StockLevel } from './reservation-decision';
+import {
+  decideReservations,
+  type ReservationDecision,
+  type StockLevel,
+} from './reservation-decision';
 
 /** Reserves stock for placed orders and releases it for cancelled ones, exactly once per event. */
 @Injectable()
@@ -22,45 +34,51 @@ export class ReservationsService {
   ) {}
 
   /**
-   * Every line or none, in one transaction. The product rows are locked (in SKU order, so two
-   * orders can never deadlock) before the decision, so concurrent orders cannot oversell.
+   * A batch of placed orders in one transaction, ending as reserving them one at a time in the
+   * given (offset) order would: each order gets every line or none, and a redelivered one nothing.
+   * The product rows of all orders are locked at once, in SKU order so that two batches can never
+   * deadlock, before any decision, so concurrent batches cannot oversell.
    */
-  async reserve(event: OrderPlacedEvent): Promise<void> {
-    const { orderId, items } = event.payload;
-    const context = { correlationId: event.correlationId, causationId: event.eventId };
-    await this.prisma.$transaction(async (tx) => {
-      if (!(await claimEvent(tx, event))) return;
-      const skus = items.map((item) => item.sku);
+  async reserveAll(events: readonly OrderPlacedEvent[]): Promise<void> {
+    const decided = await this.prisma.$transaction(async (tx) => {
+      const claimed = await claimEvents(tx, events);
+      const orders = events.filter((event) => claimed.has(event.eventId));
+      if (orders.length === 0) return [];
+      const skus = [
+        ...new Set(orders.flatMap((event) => event.payload.items.map((item) => item.sku))),
+      ];
       const stock = await tx.$queryRaw<StockLevel[]>`
         SELECT sku, available FROM products WHERE sku = ANY(${skus}::text[]) ORDER BY sku FOR UPDATE`;
-      const decision = decideReservation(items, stock);
-      if (decision.kind === 'reject') {
-        this.logger.info({ orderId, reason: decision.reason }, 'reservation rejected');
-        await appendToOutbox(
-          tx,
-          StockReservationRejected,
-          createEvent(StockReservationRejected, { orderId, reason: decision.reason }, context),
-        );
-        return;
+      const decisions = decideReservations(
+        orders.map((event) => ({ event, items: event.payload.items })),
+        stock,
+      );
+      const held = decisions.flatMap(({ order, decision }) =>
+        decision.kind === 'reserve'
+          ? decision.lines.map((line) => ({ orderId: order.event.payload.orderId, ...line }))
+          : [],
+      );
+      if (held.length > 0) {
+        const totals = sumBySku(held);
+        await tx.$executeRaw`
+          UPDATE products AS p
+             SET available = p.available - l.quantity, reserved = p.reserved + l.quantity, updated_at = now()
+            FROM unnest(${[...totals.keys()]}::text[], ${[...totals.values()]}::int[]) AS l(sku, quantity)
+           WHERE p.sku = l.sku`;
+        await tx.$executeRaw`
+          INSERT INTO reservations (order_id, sku, quantity)
+          SELECT * FROM unnest(${held.map((line) => line.orderId)}::uuid[],
+                               ${held.map((line) => line.sku)}::text[],
+                               ${held.map((line) => line.quantity)}::int[])`;
       }
-      const values = Prisma.join(
-        decision.lines.map((line) => Prisma.sql`(${line.sku}, ${line.quantity}::int)`),
-      );
-      await tx.$executeRaw`
-        UPDATE products AS p
-           SET available = p.available - l.quantity, reserved = p.reserved + l.quantity, updated_at = now()
-          FROM (VALUES ${values}) AS l(sku, quantity)
-         WHERE p.sku = l.sku`;
-      await tx.reservation.createMany({
-        data: decision.lines.map((line) => ({ orderId, sku: line.sku, quantity: line.quantity })),
-      });
-      await appendToOutbox(
+      await appendAllToOutbox(
         tx,
-        StockReserved,
-        createEvent(StockReserved, { orderId, items: decision.lines }, context),
+        decisions.map(({ order, decision }) => answerTo(order.event, decision)),
       );
-      this.logger.info({ orderId, lines: decision.lines.length }, 'stock reserved');
+      return decisions;
     });
+    // Only once committed: a batch that fails is handled again one event at a time.
+    for (const { order, decision } of decided) this.logDecision(order.event, decision);
   }
 
   /** Gives back exactly what the order holds; a second delivery, or an order that held nothing, changes nothing. */
@@ -97,4 +115,41 @@ export class ReservationsService {
       );
     });
   }
+
+  private logDecision(event: OrderPlacedEvent, decision: ReservationDecision): void {
+    const { orderId } = event.payload;
+    const context = {
+      correlationId: event.correlationId,
+      eventId: event.eventId,
+      eventType: event.type,
+    };
+    runWithLogContext(context, () => {
+      if (decision.kind === 'reserve') {
+        this.logger.info({ orderId, lines: decision.lines.length }, 'stock reserved');
+      } else {
+        this.logger.info({ orderId, reason: decision.reason }, 'reservation rejected');
+      }
+    });
+  }
+}
+
+/** The event announcing what became of an order, caused by its OrderPlaced. */
+function answerTo(event: OrderPlacedEvent, decision: ReservationDecision): OutboxRecord {
+  const { orderId } = event.payload;
+  const context = { correlationId: event.correlationId, causationId: event.eventId };
+  return decision.kind === 'reserve'
+    ? toOutboxRecord(
+        StockReserved,
+        createEvent(StockReserved, { orderId, items: decision.lines }, context),
+      )
+    : toOutboxRecord(
+        StockReservationRejected,
+        createEvent(StockReservationRejected, { orderId, reason: decision.reason }, context),
+      );
+}
+
+function sumBySku(lines: readonly OrderLine[]): Map<string, number> {
+  const totals = new Map<string, number>();
+  for (const line of lines) totals.set(line.sku, (totals.get(line.sku) ?? 0) + line.quantity);
+  return totals;
 }

@@ -7,7 +7,7 @@ import {
   type OrderConfirmedEvent,
   type OrderRejectedEvent,
 } from '@shop/contracts';
-import { OnEvent } from '@shop/messaging';
+import { OnEvents } from '@shop/messaging';
 import { NotificationsService } from './notifications.service';
 
 /**
@@ -18,18 +18,18 @@ import { NotificationsService } from './notifications.service';
 export class NotificationsConsumer {
   constructor(private readonly notifications: NotificationsService) {}
 
-  @OnEvent(OrderConfirmed)
-  async onOrderConfirmed(event: OrderConfirmedEvent): Promise<void> {
-    await this.notifications.record(event);
+  @OnEvents(OrderConfirmed)
+  async onOrderConfirmed(events: OrderConfirmedEvent[]): Promise<void> {
+    await this.notifications.recordAll(events);
   }
 
-  @OnEvent(OrderRejected)
-  async onOrderRejected(event: OrderRejectedEvent): Promise<void> {
-    await this.notifications.record(event);
+  @OnEvents(OrderRejected)
+  async onOrderRejected(events: OrderRejectedEvent[]): Promise<void> {
+    await this.notifications.recordAll(events);
   }
 
-  @OnEvent(OrderCancelled)
-  async onOrderCancelled(event: OrderCancelledEvent): Promise<void> {
-    await this.notifications.record(event);
+  @OnEvents(OrderCancelled)
+  async onOrderCancelled(events: OrderCancelledEvent[]): Promise<void> {
+    await this.notifications.recordAll(events);
   }
 }

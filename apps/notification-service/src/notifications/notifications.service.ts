@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from '@shop/logging';
-import { claimEvent, LOGGER, retryTransient } from '@shop/service-kit';
+import { LOGGER, retryTransient } from '@shop/service-kit';
 import type { Notification } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
 import type { NotificationView } from './dto/notification.response';
@@ -16,25 +16,35 @@ export class NotificationsService {
   ) {}
 
   /**
-   * Queues the email an order event calls for, together with the event's claim: a redelivered
-   * event finds its claim and queues nothing, so the customer gets exactly one email per event.
+   * Queues the emails a batch of order events calls for, each with its event's claim, in one
+   * statement (atomic by itself): a redelivered event finds its claim and queues nothing, so the
+   * customer gets exactly one email per event. The insert trigger wakes the mail dispatcher.
    */
-  async record(event: OrderNotificationEvent): Promise<void> {
-    const email = renderEmail(event);
-    await this.prisma.$transaction(async (tx) => {
-      if (!(await claimEvent(tx, event))) return;
-      await tx.notification.create({
-        data: {
-          id: randomUUID(),
-          eventId: event.eventId,
-          orderId: event.payload.orderId,
-          type: email.type,
-          recipient: event.payload.customerEmail,
-          subject: email.subject,
-          body: email.text,
-        },
-      });
-    });
+  async recordAll(events: readonly OrderNotificationEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const rows = events.map((event) => ({ id: randomUUID(), event, email: renderEmail(event) }));
+    await this.prisma.$executeRaw`
+      WITH batch AS (
+        SELECT *
+          FROM unnest(${rows.map((row) => row.id)}::uuid[],
+                      ${rows.map((row) => row.event.eventId)}::uuid[],
+                      ${rows.map((row) => row.event.type)}::text[],
+                      ${rows.map((row) => row.event.payload.orderId)}::uuid[],
+                      ${rows.map((row) => row.email.type)}::text[],
+                      ${rows.map((row) => row.event.payload.customerEmail)}::text[],
+                      ${rows.map((row) => row.email.subject)}::text[],
+                      ${rows.map((row) => row.email.text)}::text[])
+               AS b(id, event_id, event_type, order_id, type, recipient, subject, body)
+      ),
+      claimed AS (
+        INSERT INTO processed_events (event_id, event_type)
+        SELECT event_id, event_type FROM batch
+        ON CONFLICT (event_id) DO NOTHING
+        RETURNING event_id
+      )
+      INSERT INTO notifications (id, event_id, order_id, type, recipient, subject, body)
+      SELECT id, event_id, order_id, type::"NotificationType", recipient, subject, body
+        FROM batch JOIN claimed USING (event_id)`;
   }
 
   /** The emails about one order, oldest first. */

@@ -5,7 +5,7 @@ import {
   type StockReservationRejectedEvent,
   type StockReservedEvent,
 } from '@shop/contracts';
-import { OnEvent } from '@shop/messaging';
+import { OnEvents } from '@shop/messaging';
 import { OrdersService } from './orders.service';
 
 /**
@@ -16,13 +16,13 @@ import { OrdersService } from './orders.service';
 export class OrdersConsumer {
   constructor(private readonly orders: OrdersService) {}
 
-  @OnEvent(StockReserved)
-  async onStockReserved(event: StockReservedEvent): Promise<void> {
-    await this.orders.confirm(event);
+  @OnEvents(StockReserved)
+  async onStockReserved(events: StockReservedEvent[]): Promise<void> {
+    await this.orders.confirmAll(events);
   }
 
-  @OnEvent(StockReservationRejected)
-  async onStockReservationRejected(event: StockReservationRejectedEvent): Promise<void> {
-    await this.orders.reject(event);
+  @OnEvents(StockReservationRejected)
+  async onStockReservationRejected(events: StockReservationRejectedEvent[]): Promise<void> {
+    await this.orders.rejectAll(events);
   }
 }

@@ -12,7 +12,14 @@ import {
   type StockReservedEvent,
 } from '@shop/contracts';
 import { bindCorrelationId, type Logger } from '@shop/logging';
-import { appendToOutbox, claimEvent, LOGGER, retryTransient } from '@shop/service-kit';
+import { toOutboxRecord } from '@shop/messaging';
+import {
+  appendAllToOutbox,
+  appendToOutbox,
+  claimEvents,
+  LOGGER,
+  retryTransient,
+} from '@shop/service-kit';
 import { z } from 'zod';
 import type { Order, Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
@@ -54,26 +61,64 @@ export class OrdersService {
       { orderId: id, customerEmail: input.customerEmail, items: input.items },
       { correlationId: id, causationId: null },
     );
-    const claim =
-      idempotencyKey === undefined
-        ? undefined
-        : { key: idempotencyKey, fingerprint: requestFingerprint(input) };
-    const placed = await this.retrying((attempt) =>
-      this.prisma.$transaction(async (tx) => {
-        if (claim) {
-          const holder = await claimIdempotencyKey(tx, claim, id);
-          if (holder.orderId !== id) return replay(tx, holder, claim.fingerprint);
-        }
-        // An earlier attempt may have committed just before its connection dropped.
-        const earlier = attempt > 1 ? await tx.order.findUnique({ where: { id } }) : null;
-        if (earlier) return { order: earlier, replayed: false };
-        const order = await tx.order.create({
-          data: { id, customerEmail: input.customerEmail, status: 'PENDING', items: input.items },
-        });
-        await appendToOutbox(tx, OrderPlaced, event);
+    const record = toOutboxRecord(OrderPlaced, event);
+    const fingerprint = idempotencyKey === undefined ? null : requestFingerprint(input);
+    const placed = await this.retrying(async (): Promise<{ order: Order; replayed: boolean }> => {
+      // One statement, so one round trip and its own transaction: the key is claimed, the order
+      // stored and OrderPlaced queued together. A request repeating a key that another order
+      // holds (committed, or waited for if not yet) stores nothing; nor does a retry whose earlier
+      // attempt committed just before its connection dropped (the order id is already there).
+      const [result] = await this.prisma.$queryRaw<PlaceResult[]>`
+        WITH claimed_key AS (
+          INSERT INTO idempotency_keys (key, request_fingerprint, order_id)
+          SELECT ${idempotencyKey ?? null}::text, ${fingerprint}::text, ${id}::uuid
+           WHERE ${idempotencyKey ?? null}::text IS NOT NULL
+          ON CONFLICT (key) DO UPDATE SET key = EXCLUDED.key
+          RETURNING request_fingerprint, order_id
+        ), placed AS (
+          INSERT INTO orders (id, customer_email, status, items)
+          SELECT ${id}::uuid, ${input.customerEmail}, 'PENDING'::"OrderStatus",
+                 ${JSON.stringify(input.items)}::jsonb
+           WHERE NOT EXISTS (SELECT 1 FROM claimed_key WHERE order_id <> ${id}::uuid)
+          ON CONFLICT (id) DO NOTHING
+          RETURNING created_at, updated_at
+        ), queued AS (
+          INSERT INTO outbox_events (event_id, event_type, topic, message_key, payload)
+          SELECT ${record.eventId}::uuid, ${record.eventType}, ${record.topic}, ${record.messageKey},
+                 ${JSON.stringify(record.payload)}::jsonb
+            FROM placed
+        )
+        SELECT (SELECT order_id::text FROM claimed_key) AS "holderId",
+               (SELECT request_fingerprint FROM claimed_key) AS "holderFingerprint",
+               (SELECT created_at FROM placed) AS "createdAt",
+               (SELECT updated_at FROM placed) AS "updatedAt"`;
+      if (result?.createdAt && result.updatedAt) {
+        const { createdAt, updatedAt } = result;
+        const order: Order = {
+          id,
+          customerEmail: input.customerEmail,
+          status: 'PENDING',
+          items: input.items,
+          rejectionCode: null,
+          rejectionReason: null,
+          createdAt,
+          updatedAt,
+        };
         return { order, replayed: false };
-      }),
-    );
+      }
+      if (result?.holderId && result.holderId !== id) {
+        if (result.holderFingerprint !== fingerprint) {
+          throw new IdempotencyKeyReusedError(result.holderId);
+        }
+        bindCorrelationId(result.holderId);
+        const order = await this.prisma.order.findUniqueOrThrow({ where: { id: result.holderId } });
+        return { order, replayed: true };
+      }
+      return {
+        order: await this.prisma.order.findUniqueOrThrow({ where: { id } }),
+        replayed: false,
+      };
+    });
     if (placed.replayed) {
       this.logger.info({ orderId: placed.order.id }, 'order replayed for its idempotency key');
     } else {
@@ -148,43 +193,65 @@ export class OrdersService {
     return toView(cancelled);
   }
 
-  /** Inventory held every line: PENDING → CONFIRMED. Anything else (e.g. already cancelled) is left alone. */
-  async confirm(event: StockReservedEvent): Promise<void> {
+  /**
+   * Inventory held every line: PENDING → CONFIRMED, for a batch of answers in one transaction.
+   * An order that is no longer PENDING (e.g. cancelled meanwhile) is left alone.
+   */
+  async confirmAll(events: readonly StockReservedEvent[]): Promise<void> {
     await this.prisma.$transaction(async (tx) => {
-      if (!(await claimEvent(tx, event))) return;
-      const order = await this.moveFromPending(tx, event.payload.orderId, 'CONFIRMED', {});
-      if (!order) return;
-      this.logger.info({ orderId: order.id }, 'order confirmed');
-      const confirmed = createEvent(
-        OrderConfirmed,
-        {
+      const fresh = await claimedOnly(tx, events);
+      if (fresh.length === 0) return;
+      const confirmed = await tx.$queryRaw<MovedOrder[]>`
+        UPDATE orders SET status = 'CONFIRMED', updated_at = now()
+         WHERE id = ANY(${fresh.map((event) => event.payload.orderId)}::uuid[]) AND status = 'PENDING'
+        RETURNING id::text, customer_email AS "customerEmail", items`;
+      const byId = new Map(confirmed.map((order) => [order.id, order]));
+      const announced = fresh.flatMap((event) => {
+        const order = byId.get(event.payload.orderId);
+        if (!order) return this.ignoredOutcome(event.payload.orderId, 'CONFIRMED');
+        byId.delete(order.id);
+        this.logger.info({ orderId: order.id }, 'order confirmed');
+        const payload = {
           orderId: order.id,
           customerEmail: order.customerEmail,
-          items: order.items as OrderLine[],
-        },
-        { correlationId: event.correlationId, causationId: event.eventId },
-      );
-      await appendToOutbox(tx, OrderConfirmed, confirmed);
+          items: order.items,
+        };
+        return [
+          toOutboxRecord(OrderConfirmed, createEvent(OrderConfirmed, payload, causedBy(event))),
+        ];
+      });
+      await appendAllToOutbox(tx, announced);
     });
   }
 
-  /** Inventory could not hold every line: PENDING → REJECTED, with the reason. */
-  async reject(event: StockReservationRejectedEvent): Promise<void> {
-    const { reason } = event.payload;
+  /** Inventory could not hold every line: PENDING → REJECTED with the reason, for a batch. */
+  async rejectAll(events: readonly StockReservationRejectedEvent[]): Promise<void> {
     await this.prisma.$transaction(async (tx) => {
-      if (!(await claimEvent(tx, event))) return;
-      const order = await this.moveFromPending(tx, event.payload.orderId, 'REJECTED', {
-        rejectionCode: reason.code,
-        rejectionReason: describeRejection(reason),
+      const fresh = await claimedOnly(tx, events);
+      if (fresh.length === 0) return;
+      const rejected = await tx.$queryRaw<MovedOrder[]>`
+        UPDATE orders AS o
+           SET status = 'REJECTED', rejection_code = r.code, rejection_reason = r.reason,
+               updated_at = now()
+          FROM unnest(${fresh.map((event) => event.payload.orderId)}::uuid[],
+                      ${fresh.map((event) => event.payload.reason.code)}::text[],
+                      ${fresh.map((event) => describeRejection(event.payload.reason))}::text[])
+               AS r(id, code, reason)
+         WHERE o.id = r.id AND o.status = 'PENDING'
+        RETURNING o.id::text, o.customer_email AS "customerEmail", o.items`;
+      const byId = new Map(rejected.map((order) => [order.id, order]));
+      const announced = fresh.flatMap((event) => {
+        const order = byId.get(event.payload.orderId);
+        if (!order) return this.ignoredOutcome(event.payload.orderId, 'REJECTED');
+        byId.delete(order.id);
+        const { reason } = event.payload;
+        this.logger.info({ orderId: order.id, reason: reason.code }, 'order rejected');
+        const payload = { orderId: order.id, customerEmail: order.customerEmail, reason };
+        return [
+          toOutboxRecord(OrderRejected, createEvent(OrderRejected, payload, causedBy(event))),
+        ];
       });
-      if (!order) return;
-      this.logger.info({ orderId: order.id, reason: reason.code }, 'order rejected');
-      const rejected = createEvent(
-        OrderRejected,
-        { orderId: order.id, customerEmail: order.customerEmail, reason },
-        { correlationId: event.correlationId, causationId: event.eventId },
-      );
-      await appendToOutbox(tx, OrderRejected, rejected);
+      await appendAllToOutbox(tx, announced);
     });
   }
 
@@ -199,26 +266,40 @@ export class OrdersService {
     });
   }
 
-  private async moveFromPending(
-    tx: Prisma.TransactionClient,
-    id: string,
-    to: OrderStatus,
-    details: { rejectionCode?: string; rejectionReason?: string },
-  ): Promise<Order | undefined> {
-    const changed = await tx.order.updateMany({
-      where: { id, status: 'PENDING' },
-      data: { status: to, ...details },
-    });
-    if (changed.count === 0) {
-      const current = await tx.order.findUnique({ where: { id }, select: { status: true } });
-      this.logger.info(
-        { orderId: id, status: current?.status ?? 'UNKNOWN', wanted: to },
-        'order is no longer pending; inventory outcome ignored',
-      );
-      return undefined;
-    }
-    return tx.order.findUniqueOrThrow({ where: { id } });
+  private ignoredOutcome(orderId: string, wanted: OrderStatus): [] {
+    this.logger.info({ orderId, wanted }, 'order is no longer pending; inventory outcome ignored');
+    return [];
   }
+}
+
+/** An order row as a status change returns it: what its outcome event carries. */
+interface MovedOrder {
+  id: string;
+  customerEmail: string;
+  items: OrderLine[];
+}
+
+interface PlaceResult {
+  holderId: string | null;
+  holderFingerprint: string | null;
+  createdAt: Date | null;
+  updatedAt: Date | null;
+}
+
+/** The events of a batch not handled before (a redelivered one is claimed already). */
+async function claimedOnly<E extends StockReservedEvent | StockReservationRejectedEvent>(
+  tx: Prisma.TransactionClient,
+  events: readonly E[],
+): Promise<E[]> {
+  const claimed = await claimEvents(tx, events);
+  return events.filter((event) => claimed.has(event.eventId));
+}
+
+function causedBy(event: StockReservedEvent | StockReservationRejectedEvent): {
+  correlationId: string;
+  causationId: string;
+} {
+  return { correlationId: event.correlationId, causationId: event.eventId };
 }
 
 function toView(order: Order): OrderView {
@@ -251,43 +332,4 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } | undefin
   } catch {
     return undefined;
   }
-}
-
-interface KeyHolder {
-  requestFingerprint: string;
-  orderId: string;
-}
-
-/**
- * Claims the idempotency key for this order, or returns the row of the order that holds it.
- * A concurrent request with the same key waits here until the holder commits (it then gets the
- * holder's row) or rolls back (it then claims the key). `DO UPDATE` rather than `DO NOTHING` and
- * a `SELECT`: the row comes back in the same statement, with no gap in which it could be swept.
- */
-async function claimIdempotencyKey(
-  tx: Prisma.TransactionClient,
-  claim: { key: string; fingerprint: string },
-  orderId: string,
-): Promise<KeyHolder> {
-  const [holder] = await tx.$queryRaw<KeyHolder[]>`
-    INSERT INTO idempotency_keys (key, request_fingerprint, order_id)
-    VALUES (${claim.key}, ${claim.fingerprint}, ${orderId}::uuid)
-    ON CONFLICT (key) DO UPDATE SET key = EXCLUDED.key
-    RETURNING request_fingerprint AS "requestFingerprint", order_id::text AS "orderId"`;
-  if (!holder) throw new Error('claiming an idempotency key returned no row');
-  return holder;
-}
-
-/** The order an earlier request with the same key placed, provided it sent the same body. */
-async function replay(
-  tx: Prisma.TransactionClient,
-  holder: KeyHolder,
-  fingerprint: string,
-): Promise<{ order: Order; replayed: boolean }> {
-  if (holder.requestFingerprint !== fingerprint) {
-    throw new IdempotencyKeyReusedError(holder.orderId);
-  }
-  bindCorrelationId(holder.orderId);
-  const order = await tx.order.findUniqueOrThrow({ where: { id: holder.orderId } });
-  return { order, replayed: true };
 }

@@ -1,10 +1,17 @@
-import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
+import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { ALL_EVENTS, decodeEvent, type EventContract } from '@shop/contracts';
+import {
+  ALL_EVENTS,
+  decodeEvent,
+  type Decoded,
+  type EventContract,
+  type EventOf,
+} from '@shop/contracts';
 import { runWithLogContext, type Logger } from '@shop/logging';
 import { deadLetterTopic, toDeadLetter, type DeadLetterCause } from '../dead-letter';
-import { eventPattern } from './on-event.decorator';
+import { EventHeaders } from '../event-publisher';
+import { batchPattern, eventPattern } from './on-event.decorator';
 import {
   decideOnFailure,
   DEFAULT_RETRY_POLICY,
@@ -35,6 +42,19 @@ type ConsumerState = 'idle' | 'joining' | 'joined' | 'stopped' | 'crashed';
 
 /** What became of one message: done with (handled, skipped or dead-lettered), or to be tried again. */
 type Outcome = { done: true } | { done: false; retryInMs: number };
+
+/** A fetched message this consumer has to handle, decoded once. */
+interface PendingMessage {
+  index: number;
+  message: KafkaMessage;
+  decoded: Exclude<Decoded, { kind: 'unhandled' }>;
+}
+
+/** Messages handled together by a batch handler, or (with none) one at a time. */
+interface Unit {
+  batch: MessageHandler | null;
+  items: PendingMessage[];
+}
 
 /**
  * A Nest microservice transport over kafkajs, used instead of Nest's built-in Kafka transport:
@@ -77,7 +97,9 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
   /** Contracts with a registered handler; the topics to subscribe to follow from them. */
   handledContracts(): EventContract[] {
     return ALL_EVENTS.filter(
-      (contract) => this.getHandlerByPattern(eventPattern(contract)) !== null,
+      (contract) =>
+        this.getHandlerByPattern(eventPattern(contract)) !== null ||
+        this.getHandlerByPattern(batchPattern(contract)) !== null,
     );
   }
 
@@ -162,10 +184,14 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
   }
 
   /**
-   * Messages of one key (one order) are handled in offset order; different keys of a batch are
-   * handled side by side, up to `concurrency` at once. Only the run of messages done from the start
-   * of the batch is resolved; when a message must be retried, the partition is paused and fetched
-   * again from the first message not done (those done past it are remembered and skipped).
+   * A fetched partition batch is cut into units, handled one after the other in offset order:
+   * - consecutive messages of a contract with a batch handler (`@OnEvents`) go to it together;
+   *   if it throws, they are handled one at a time like any other message;
+   * - other messages are handled per message: one key's (one order's) in offset order, different
+   *   keys side by side, up to `concurrency` at once.
+   * Only the run of messages done from the start of the batch is resolved; when a message must be
+   * retried, the partition is paused and fetched again from the first message not done (those done
+   * past it are remembered and skipped), and no later unit is started.
    */
   private async handleBatch(payload: EachBatchPayload, contracts: EventContract[]): Promise<void> {
     const { batch, resolveOffset, heartbeat, pause, isRunning, isStale } = payload;
@@ -173,30 +199,29 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     const stopping = () => !isRunning() || isStale() || this.state === 'stopped';
     const done = this.doneAhead(topic, partition);
     const outcomes: Array<Outcome | undefined> = new Array(messages.length);
-
-    const lanes = new Map<string, number[]>();
-    messages.forEach((message, index) => {
-      const key = message.key?.toString('latin1') ?? `offset:${message.offset}`;
-      lanes.set(key, [...(lanes.get(key) ?? []), index]);
-    });
-    const waiting = [...lanes.values()];
-    const runLanes = async (): Promise<void> => {
-      for (let lane = waiting.shift(); lane; lane = waiting.shift()) {
-        for (const index of lane) {
-          const message = messages[index];
-          if (!message || stopping()) return;
-          const outcome = done.has(message.offset)
-            ? { done: true as const }
-            : await this.handleMessage(topic, partition, message, contracts);
-          outcomes[index] = outcome;
-          if (!outcome.done) break;
-          done.add(message.offset);
-          await heartbeat();
-        }
-      }
+    const finish = (item: PendingMessage, outcome: Outcome) => {
+      outcomes[item.index] = outcome;
+      if (outcome.done) done.add(item.message.offset);
     };
-    const workers = Math.min(this.concurrency, waiting.length);
-    await Promise.all(Array.from({ length: workers }, runLanes));
+
+    const units = this.unitsOf(messages, contracts, done);
+    // What is in no unit needs nothing more: done ahead of a retry, or not this consumer's event.
+    messages.forEach((_, index) => (outcomes[index] = { done: true }));
+    for (const unit of units) for (const item of unit.items) outcomes[item.index] = undefined;
+    for (const unit of units) {
+      if (stopping()) break;
+      if (
+        unit.batch &&
+        unit.items.length > 1 &&
+        (await this.handleTogether(topic, partition, unit.batch, unit.items))
+      ) {
+        for (const item of unit.items) finish(item, { done: true });
+        await heartbeat();
+        continue;
+      }
+      await this.handleInLanes(topic, partition, unit.items, finish, heartbeat, stopping);
+      if (unit.items.some((item) => !outcomes[item.index]?.done)) break;
+    }
 
     const firstNotDone = outcomes.findIndex((outcome) => !outcome?.done);
     const doneUpTo = firstNotDone === -1 ? messages.length : firstNotDone;
@@ -221,6 +246,97 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     this.resumeTimers.add(timer);
   }
 
+  /**
+   * Decodes the batch and groups it into units. Messages done already (ahead of a retry) and events
+   * this consumer does not handle are left out, and do not interrupt a unit.
+   */
+  private unitsOf(
+    messages: KafkaMessage[],
+    contracts: EventContract[],
+    done: ReadonlySet<string>,
+  ): Unit[] {
+    const units: Unit[] = [];
+    messages.forEach((message, index) => {
+      if (done.has(message.offset) || !this.mayHandle(message, contracts)) return;
+      const decoded = decodeEvent(message.value, contracts);
+      if (decoded.kind === 'unhandled') return;
+      const batch =
+        decoded.kind === 'event' ? this.getHandlerByPattern(batchPattern(decoded.contract)) : null;
+      const last = units.at(-1);
+      const item = { index, message, decoded };
+      if (last && batch && last.batch === batch) last.items.push(item);
+      else if (last && !batch && !last.batch) last.items.push(item);
+      else units.push({ batch, items: [item] });
+    });
+    return units;
+  }
+
+  /**
+   * False when the message's `event-type` header names a type no handler here takes: most of a
+   * topic is other consumers' events, and the header spares parsing them. Without the header,
+   * the body decides.
+   */
+  private mayHandle(message: KafkaMessage, contracts: EventContract[]): boolean {
+    const type = message.headers?.[EventHeaders.eventType]?.toString();
+    return type === undefined || contracts.some((contract) => contract.type === type);
+  }
+
+  /** One call of a batch handler with every event of the unit; false if it threw. */
+  private async handleTogether(
+    topic: string,
+    partition: number,
+    batch: MessageHandler,
+    items: PendingMessage[],
+  ): Promise<boolean> {
+    const events = new Map<string, EventOf<EventContract>>();
+    for (const { decoded } of items) {
+      if (decoded.kind === 'event' && !events.has(decoded.event.eventId)) {
+        events.set(decoded.event.eventId, decoded.event);
+      }
+    }
+    try {
+      await this.invoke(batch, [...events.values()]);
+      return true;
+    } catch (error) {
+      const first = items[0]?.message.offset;
+      this.log.warn(
+        { err: error, topic, partition, offset: first, count: items.length },
+        'batch handler failed; handling its events one at a time',
+      );
+      return false;
+    }
+  }
+
+  /** One key's messages in offset order, different keys side by side, until one must be retried. */
+  private async handleInLanes(
+    topic: string,
+    partition: number,
+    items: PendingMessage[],
+    finish: (item: PendingMessage, outcome: Outcome) => void,
+    heartbeat: () => Promise<void>,
+    stopping: () => boolean,
+  ): Promise<void> {
+    const lanes = new Map<string, PendingMessage[]>();
+    for (const item of items) {
+      const key = item.message.key?.toString('latin1') ?? `offset:${item.message.offset}`;
+      lanes.set(key, [...(lanes.get(key) ?? []), item]);
+    }
+    const waiting = [...lanes.values()];
+    const runLanes = async (): Promise<void> => {
+      for (let lane = waiting.shift(); lane; lane = waiting.shift()) {
+        for (const item of lane) {
+          if (stopping()) return;
+          const outcome = await this.handleMessage(topic, partition, item);
+          finish(item, outcome);
+          if (!outcome.done) break;
+          await heartbeat();
+        }
+      }
+    };
+    const workers = Math.min(this.concurrency, waiting.length);
+    await Promise.all(Array.from({ length: workers }, runLanes));
+  }
+
   /** Offsets of a partition handled past its resolved offset, so a refetch does not redo them. */
   private doneAhead(topic: string, partition: number): Set<string> {
     const key = `${topic}:${partition}`;
@@ -232,20 +348,17 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
   private async handleMessage(
     topic: string,
     partition: number,
-    message: KafkaMessage,
-    contracts: EventContract[],
+    { message, decoded }: PendingMessage,
   ): Promise<Outcome> {
     const where = { topic, partition, offset: message.offset };
-    const decoded = decodeEvent(message.value, contracts);
-    if (decoded.kind === 'unhandled') return { done: true };
     if (decoded.kind === 'invalid') {
       const { eventId, eventType, message: problem } = decoded.error;
       this.log.error({ ...where, eventId, eventType }, `dead-lettering invalid event: ${problem}`);
       return this.deadLetter(message, { ...where, reason: 'invalid-event', error: problem }, 1);
     }
     const { event, contract } = decoded;
-    const handler = this.getHandlerByPattern(eventPattern(contract));
-    if (!handler) return { done: true };
+    const single = this.getHandlerByPattern(eventPattern(contract));
+    const batch = this.getHandlerByPattern(batchPattern(contract));
     const context = {
       correlationId: event.correlationId,
       eventId: event.eventId,
@@ -254,9 +367,8 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     return runWithLogContext(context, async (): Promise<Outcome> => {
       const key = `${topic}:${partition}:${message.offset}`;
       try {
-        await lastValueFrom(this.transformToObservable(await handler(event)), {
-          defaultValue: undefined,
-        });
+        if (single) await this.invoke(single, event);
+        else if (batch) await this.invoke(batch, [event]);
         this.failures.delete(key);
         return { done: true };
       } catch (error) {
@@ -283,6 +395,12 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
         if (outcome.done) this.failures.delete(key);
         return outcome;
       }
+    });
+  }
+
+  private async invoke(handler: MessageHandler, data: unknown): Promise<void> {
+    await lastValueFrom(this.transformToObservable(await handler(data)), {
+      defaultValue: undefined,
     });
   }
 
