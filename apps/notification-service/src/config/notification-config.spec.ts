@@ -8,12 +8,12 @@ const valid = {
 };
 
 describe('notification service configuration', () => {
-  it('listens on 3002 in group notification-service and sends from the shop with 8 emails in flight', () => {
+  it('listens on 3002 in group notification-service and sends from the shop with 32 emails in flight', () => {
     expect(loadConfig(notificationConfigSchema, valid)).toMatchObject({
       PORT: 3002,
       KAFKA_GROUP_ID: 'notification-service',
       MAIL_FROM: '"Shop" <orders@shop.example>',
-      MAIL_CONCURRENCY: 8,
+      MAIL_CONCURRENCY: 32,
     });
   });
 

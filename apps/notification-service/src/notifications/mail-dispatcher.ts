@@ -41,6 +41,8 @@ export class MailDispatcher implements OnApplicationBootstrap, BeforeApplication
   private readonly loop: NotifyLoop;
   private stopped = true;
   private consecutiveFailures = 0;
+  /** The last claim filled every free slot: more emails are probably due. */
+  private backlog = false;
 
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
@@ -72,7 +74,7 @@ export class MailDispatcher implements OnApplicationBootstrap, BeforeApplication
     await Promise.allSettled([...this.inFlight]);
   }
 
-  /** Claims due emails into the free sending slots; a finished send frees a slot and wakes it again. */
+  /** Claims due emails into the free sending slots. */
   private async drain(): Promise<void> {
     try {
       while (!this.stopped) {
@@ -80,7 +82,8 @@ export class MailDispatcher implements OnApplicationBootstrap, BeforeApplication
         if (free <= 0) return;
         const claimed = await this.claim(free);
         for (const email of claimed) this.startDelivery(email);
-        if (claimed.length < free) break;
+        this.backlog = claimed.length === free;
+        if (!this.backlog) break;
       }
       this.consecutiveFailures = 0;
     } catch (error) {
@@ -92,10 +95,14 @@ export class MailDispatcher implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
+  /**
+   * With a backlog, finished sends wake the drain once half the slots are free, so a busy
+   * dispatcher claims in batches rather than with one query per email sent.
+   */
   private startDelivery(email: ClaimedEmail): void {
     const delivery = this.deliver(email).finally(() => {
       this.inFlight.delete(delivery);
-      this.loop.wake();
+      if (this.backlog && this.inFlight.size <= this.concurrency / 2) this.loop.wake();
     });
     this.inFlight.add(delivery);
   }
