@@ -62,6 +62,9 @@ export function createEvent<C extends EventContract>(
   return result.data as EventOf<C>;
 }
 
+/** Built once: zod compiles a schema on its first parse, and `loose()` makes a new one each call. */
+const envelopeHeader = envelopeSchema.loose();
+
 export type Decoded =
   | { kind: 'event'; contract: EventContract; event: EventOf<EventContract> }
   | { kind: 'unhandled'; eventId: string; type: string; version: number }
@@ -83,7 +86,7 @@ export function decodeEvent(
   } catch (error) {
     return invalid(`message is not JSON: ${(error as Error).message}`);
   }
-  const header = envelopeSchema.loose().safeParse(json);
+  const header = envelopeHeader.safeParse(json);
   if (!header.success) {
     const id = extractString(json, 'eventId');
     return invalid(
