@@ -5,6 +5,7 @@ import { startBenchEnvironment, type BenchEnvironment } from './environment';
 import { loadAgent, type LoadProgress } from './load-generator';
 import { describeMachine } from './machine';
 import {
+  DEFAULT_MAIL,
   estimateSeconds,
   fixedSteps,
   nextSearchRate,
@@ -83,7 +84,14 @@ export async function runBenchmark(options: BenchOptions, hooks: BenchHooks): Pr
       say: hooks.say,
     };
     let index = 0;
+    const warmUp = (mail: StepSpec['mail']): StepSpec => {
+      const rate = Math.min(WARMUP_RATE, ...options.rates);
+      return { ...searchStep(rate, options), label: 'warm-up', durationS: options.warmupS, mail };
+    };
     const run = async (spec: StepSpec, measured = true): Promise<StepResult> => {
+      // A restarted notification service is as cold as the first start: warm it up again.
+      const restarted = measured && (await environment.configureMail(spec.mail));
+      if (restarted && options.warmupS > 0) await run(warmUp(spec.mail), false);
       index += measured ? 1 : 0;
       hooks.onStepStart?.(measured ? index : 0, spec);
       const result = await runStep(spec, {
@@ -102,11 +110,7 @@ export async function runBenchmark(options: BenchOptions, hooks: BenchHooks): Pr
     if (options.warmupS > 0) {
       // Warm pools and JIT at a rate every configuration sustains: cold services answer the
       // first burst slowly (new database connections), which is not what a step should measure.
-      const rate = Math.min(WARMUP_RATE, ...options.rates);
-      await run(
-        { ...searchStep(rate, options), label: 'warm-up', durationS: options.warmupS },
-        false,
-      );
+      await run(warmUp(DEFAULT_MAIL), false);
     }
     if (environment.settings.pgStatStatements) await resetStatements(client);
     environment.startProfiling();

@@ -70,8 +70,11 @@ export interface BenchEnvironment {
   emails(): EmailSink;
   consumerGroups(): ConsumerGroup[];
   processes(): ProcessTarget[];
-  /** Restarts the notification service against an SMTP sink with these settings, if they differ. */
-  configureMail(settings: MailSettings): Promise<void>;
+  /**
+   * Restarts the notification service against an SMTP sink with these settings, if they differ;
+   * true if it did.
+   */
+  configureMail(settings: MailSettings): Promise<boolean>;
   /** With cpuProfileDir: the services' CPU profiles start now (they are written when they stop). */
   startProfiling(): void;
   stop(): Promise<void>;
@@ -234,7 +237,7 @@ export async function startBenchEnvironment(
           settings.smtpDelayMs === mail.smtpDelayMs &&
           settings.mailConcurrency === mail.mailConcurrency
         )
-          return;
+          return false;
         options.say(
           `restarting notification-service: SMTP answering after ${settings.smtpDelayMs} ms, ` +
             `MAIL_CONCURRENCY=${settings.mailConcurrency ?? 'default'}`,
@@ -249,6 +252,7 @@ export async function startBenchEnvironment(
           'notification-service',
           await start('notification-service', mailEnv(mail, sink)),
         );
+        return true;
       },
       startProfiling: () => {
         if (!options.cpuProfileDir || profiling) return;

@@ -46,9 +46,13 @@ export interface LoadResult {
 
 const ORDER_LOCATION = /\/orders\/([0-9a-f-]{36})$/;
 
-/** A keep-alive agent for the generator: open loop may need many sockets at once. */
+/**
+ * A keep-alive agent for the generator: open loop may need many sockets at once. Node's agent
+ * drops an idle socket shortly before the server's announced keep-alive timeout only when it has
+ * a timeout of its own; without one, a request sent on a socket the server is closing is reset.
+ */
 export function loadAgent(): Agent {
-  return new Agent({ keepAlive: true, maxSockets: 1_024, maxFreeSockets: 1_024 });
+  return new Agent({ keepAlive: true, maxSockets: 1_024, maxFreeSockets: 1_024, timeout: 30_000 });
 }
 
 /**

@@ -27,7 +27,7 @@ export interface PlanOptions {
   searchResolution: number;
 }
 
-const DEFAULT_MAIL: MailSettings = { smtpDelayMs: 0, mailConcurrency: undefined };
+export const DEFAULT_MAIL: MailSettings = { smtpDelayMs: 0, mailConcurrency: undefined };
 
 export function labelFor(rate: number, mail: MailSettings): string {
   return mail.smtpDelayMs > 0 ? `${rate}/s, SMTP +${mail.smtpDelayMs} ms` : `${rate}/s`;

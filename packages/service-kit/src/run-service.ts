@@ -96,10 +96,18 @@ export async function runService<S extends z.ZodType<BaseConfig>>(
   app.connectMicroservice({ strategy: app.get(KafkaEventServer) }, { inheritAppConfig: true });
   await app.startAllMicroservices();
   await app.listen(config.PORT);
+  const server = app.getHttpServer() as Server;
+  // Node closes an idle keep-alive connection after 5 s; a client or load balancer that reuses it
+  // at that moment gets its request reset. Pools and balancers keep idle connections for up to
+  // 60 s, so the server must wait longer than they do. Stopping closes idle connections at once.
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   logger.info({ url }, `${definition.name} listening`);
   return { app, config, logger, url, stop: () => stopGracefully(app, logger) };
 }
+
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 /** How long in-flight HTTP requests get to finish once the listener is closed. */
 const HTTP_DRAIN_MS = 5_000;
