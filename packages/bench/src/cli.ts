@@ -21,7 +21,7 @@ const USAGE = `usage: pnpm bench [options]   (or: node packages/bench/dist/cli.j
   --warmup 10               seconds of unmeasured load first (50/s, or the lowest rate)
   --smtp-delay-ms 300       the slow-mail step: SMTP answers this late (0 skips the step)
   --slow-rate 200           arrival rate of the slow-mail step
-  --slow-mail-concurrency 64  MAIL_CONCURRENCY during the slow-mail step
+  --slow-mail-concurrency 128 MAIL_CONCURRENCY during the slow-mail step
   --no-search               skip the search for the highest sustained rate
   --search-steps 4          at most this many search steps (then the best is repeated to --runs)
   --p99-bound-ms 1000       processed p99 above this: the rate is not sustained
@@ -95,7 +95,7 @@ function parseCli(argv: string[], repoRoot: string): CliOptions | undefined {
       warmupS: number('warmup', values.warmup, quick ? 3 : 10),
       smtpDelayMs: number('smtp-delay-ms', values['smtp-delay-ms'], 300),
       slowRate: number('slow-rate', values['slow-rate'], quick ? 50 : 200, 1),
-      slowMailConcurrency: number('slow-mail-concurrency', values['slow-mail-concurrency'], 64, 1),
+      slowMailConcurrency: number('slow-mail-concurrency', values['slow-mail-concurrency'], 128, 1),
       search: values['no-search'] ? false : values.search === true || !quick,
       searchSteps: number('search-steps', values['search-steps'], 4),
       searchFactor: 1.5,

@@ -22,6 +22,8 @@ export interface EmailSink {
   stampFor(orderId: string): EmailStamp | undefined;
   /** How many of these orders have had their email. */
   countReceived(orderIds: Iterable<string>): number;
+  /** Emails beyond the first for these orders: each order is owed exactly one. */
+  countRepeated(orderIds: Iterable<string>): number;
   /** Drops the stamps of these orders (after a step has read them). */
   forget(orderIds: Iterable<string>): void;
   /** Emails whose body named no order: not ours, or a template change the bench must follow. */
@@ -45,6 +47,7 @@ export function startEmailSink(delayMs: number): Promise<EmailSink> {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const stamps = new Map<string, EmailStamp>();
+  const repeated = new Map<string, number>();
   let unmatched = 0;
   let exited = false;
   const exit = new Promise<void>((resolve) =>
@@ -62,6 +65,7 @@ export function startEmailSink(delayMs: number): Promise<EmailSink> {
         for (const [orderId, receivedAt, acceptedAt] of message.stamps) {
           // The first email per order: a resend (same Message-ID) must not move the figure.
           if (!stamps.has(orderId)) stamps.set(orderId, { receivedAt, acceptedAt });
+          else repeated.set(orderId, (repeated.get(orderId) ?? 0) + 1);
         }
         unmatched += message.unmatched;
         return;
@@ -76,8 +80,16 @@ export function startEmailSink(delayMs: number): Promise<EmailSink> {
           for (const id of orderIds) if (stamps.has(id)) count += 1;
           return count;
         },
+        countRepeated: (orderIds) => {
+          let count = 0;
+          for (const id of orderIds) count += repeated.get(id) ?? 0;
+          return count;
+        },
         forget: (orderIds) => {
-          for (const id of orderIds) stamps.delete(id);
+          for (const id of orderIds) {
+            stamps.delete(id);
+            repeated.delete(id);
+          }
         },
         unmatched: () => unmatched,
         stop: async () => {

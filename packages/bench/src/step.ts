@@ -44,6 +44,8 @@ export interface StepResult {
     confirmed: number;
     otherStatus: number;
     emails: number;
+    /** Emails beyond the first one of an order (exactly one is owed). */
+    repeatedEmails: number;
     /** From the last request to every order CONFIRMED and emailed (ms). */
     drainMs: number | null;
     complete: boolean;
@@ -136,6 +138,7 @@ export async function runStep(spec: StepSpec, context: StepContext): Promise<Ste
 
   const timelines = await readTimelines(context.client, acceptedIds);
   const figures = measure(load, timelines, environment);
+  const repeatedEmails = environment.emails().countRepeated(acceptedIds);
   environment.emails().forget(acceptedIds);
 
   const secondHalfFrom = spec.durationS / 2;
@@ -167,6 +170,7 @@ export async function runStep(spec: StepSpec, context: StepContext): Promise<Ste
       confirmed: figures.confirmed,
       otherStatus: figures.otherStatus,
       emails: figures.emails,
+      repeatedEmails,
       drainMs: drainMs === null ? null : round(drainMs),
       complete:
         drainMs !== null &&
@@ -306,6 +310,10 @@ export function judge(result: StepResult, criteria: Criteria): StepResult['verdi
         ? `not every order processed within ${criteria.drainTimeoutMs / 1_000} s of the last request`
         : `${missing} orders not CONFIRMED`,
     );
+  }
+  // No process crashes during a step, so even a resend with the same Message-ID is a defect here.
+  if (processed.repeatedEmails > 0) {
+    reasons.push(`${processed.repeatedEmails} emails beyond the one each order is owed`);
   }
   for (const [name, figures] of [
     ['CONFIRMED', latencyMs.confirmed],

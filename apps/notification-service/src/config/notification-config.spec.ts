@@ -38,15 +38,15 @@ describe('notification service configuration', () => {
     expect(config.SMTP_URL).toBe('smtps://user:pw@mail.example:465');
   });
 
-  it('keeps the number of emails in flight between 1 and 64', () => {
+  it('keeps the number of emails in flight between 1 and 256', () => {
     expect(
-      loadConfig(notificationConfigSchema, { ...valid, MAIL_CONCURRENCY: '64' }).MAIL_CONCURRENCY,
-    ).toBe(64);
+      loadConfig(notificationConfigSchema, { ...valid, MAIL_CONCURRENCY: '256' }).MAIL_CONCURRENCY,
+    ).toBe(256);
     expect(() => loadConfig(notificationConfigSchema, { ...valid, MAIL_CONCURRENCY: '0' })).toThrow(
       /MAIL_CONCURRENCY/,
     );
     expect(() =>
-      loadConfig(notificationConfigSchema, { ...valid, MAIL_CONCURRENCY: '65' }),
+      loadConfig(notificationConfigSchema, { ...valid, MAIL_CONCURRENCY: '257' }),
     ).toThrow(/MAIL_CONCURRENCY/);
   });
 });

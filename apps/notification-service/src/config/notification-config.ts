@@ -15,7 +15,7 @@ export const notificationConfigSchema = baseConfigSchema({
   SMTP_URL: smtpUrl,
   MAIL_FROM: z.string().min(1).default('"Shop" <orders@shop.example>'),
   /** Emails in flight at once per replica; the SMTP transport pools connections up to this. */
-  MAIL_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(32),
+  MAIL_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
 });
 
 export type NotificationConfig = z.output<typeof notificationConfigSchema>;
