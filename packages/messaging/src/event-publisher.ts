@@ -1,4 +1,5 @@
-import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Message } from 'kafkajs';
+import { IdempotentProducer } from './idempotent-producer';
 import type { OutboxRecord } from './outbox/outbox-record';
 
 export const EventHeaders = {
@@ -12,23 +13,19 @@ export const EventHeaders = {
  * so retries cannot reorder the events of one key.
  */
 export class KafkaEventPublisher {
-  private readonly producer: Producer;
-  private connected = false;
+  private readonly producer: IdempotentProducer;
 
   constructor(kafka: Kafka) {
-    this.producer = kafka.producer({
-      idempotent: true,
+    this.producer = new IdempotentProducer(kafka, {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
       retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5_000 },
     });
-    this.producer.on(this.producer.events.CONNECT, () => (this.connected = true));
-    this.producer.on(this.producer.events.DISCONNECT, () => (this.connected = false));
   }
 
   get isConnected(): boolean {
-    return this.connected;
+    return this.producer.isConnected;
   }
 
   async connect(): Promise<void> {

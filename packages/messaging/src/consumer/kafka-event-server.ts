@@ -1,6 +1,6 @@
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import {
   ALL_EVENTS,
   decodeEvent,
@@ -11,6 +11,7 @@ import {
 import { runWithLogContext, type Logger } from '@shop/logging';
 import { deadLetterTopic, toDeadLetter, type DeadLetterCause } from '../dead-letter';
 import { EventHeaders } from '../event-publisher';
+import { IdempotentProducer } from '../idempotent-producer';
 import { batchPattern, eventPattern } from './on-event.decorator';
 import {
   decideOnFailure,
@@ -69,7 +70,7 @@ interface Unit {
  */
 export class KafkaEventServer extends Server implements CustomTransportStrategy {
   private consumer: Consumer | undefined;
-  private deadLetters: Producer | undefined;
+  private deadLetters: IdempotentProducer | undefined;
   private state: ConsumerState = 'idle';
   private readonly retry: RetryPolicy;
   private readonly log: Logger;
@@ -152,8 +153,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       maxWaitTimeInMs: 500,
     });
     this.consumer = consumer;
-    this.deadLetters = this.options.kafka.producer({
-      idempotent: true,
+    this.deadLetters = new IdempotentProducer(this.options.kafka, {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
     });
@@ -413,17 +413,15 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     const producer = this.deadLetters;
     if (!producer) return { done: false, retryInMs: this.retry.maxDelayMs };
     try {
-      await producer.send({
-        topic: deadLetterTopic(cause.topic),
+      const letter = toDeadLetter(message, {
+        ...cause,
+        attempts,
+        consumerGroup: this.options.groupId,
+        failedAt: new Date(),
+      });
+      await producer.sendBatch({
         acks: -1,
-        messages: [
-          toDeadLetter(message, {
-            ...cause,
-            attempts,
-            consumerGroup: this.options.groupId,
-            failedAt: new Date(),
-          }),
-        ],
+        topicMessages: [{ topic: deadLetterTopic(cause.topic), messages: [letter] }],
       });
       return { done: true };
     } catch (error) {
