@@ -14,25 +14,26 @@ type ClaimableEvent = Pick<EventOf<EventContract>, 'eventId' | 'type'>;
  * id is already there: the event was handled before (a redelivery) and its effect must not repeat.
  */
 export async function claimEvent(tx: RawSqlExecutor, event: ClaimableEvent): Promise<boolean> {
-  return (await claimEvents(tx, [event])).has(event.eventId);
+  return (await claimEvents(tx, [event])).length === 1;
 }
 
 /**
- * `claimEvent` for a whole batch in one statement: returns the ids claimed now. Ids already there
- * (redeliveries) are left out, and so is the second of two equal ids within the batch.
+ * `claimEvent` for a whole batch in one statement: returns the events claimed now, in their order.
+ * Events handled before (redeliveries) are left out, and so is the second of two equal ids.
  */
-export async function claimEvents(
+export async function claimEvents<E extends ClaimableEvent>(
   tx: RawSqlExecutor,
-  events: readonly ClaimableEvent[],
-): Promise<Set<string>> {
-  if (events.length === 0) return new Set();
+  events: readonly E[],
+): Promise<E[]> {
+  if (events.length === 0) return [];
   const claimed = await tx.$queryRaw<Array<{ event_id: string }>>`
     INSERT INTO processed_events (event_id, event_type)
     SELECT * FROM unnest(${events.map((event) => event.eventId)}::uuid[],
                          ${events.map((event) => event.type)}::text[])
     ON CONFLICT (event_id) DO NOTHING
     RETURNING event_id::text`;
-  return new Set(claimed.map((row) => row.event_id));
+  const ids = new Set(claimed.map((row) => row.event_id));
+  return events.filter((event) => ids.delete(event.eventId));
 }
 
 /** Adds an event to the outbox inside the caller's transaction: it is published only if that commits. */

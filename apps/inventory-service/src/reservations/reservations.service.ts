@@ -41,8 +41,7 @@ export class ReservationsService {
    */
   async reserveAll(events: readonly OrderPlacedEvent[]): Promise<void> {
     const decided = await this.prisma.$transaction(async (tx) => {
-      const claimed = await claimEvents(tx, events);
-      const orders = events.filter((event) => claimed.has(event.eventId));
+      const orders = await claimEvents(tx, events);
       if (orders.length === 0) return [];
       const skus = [
         ...new Set(orders.flatMap((event) => event.payload.items.map((item) => item.sku))),

@@ -21,7 +21,7 @@ import {
   retryTransient,
 } from '@shop/service-kit';
 import { z } from 'zod';
-import type { Order, Prisma } from '../generated/prisma/client';
+import type { Order } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
 import type { ListOrdersQuery } from './dto/list-orders.query';
 import type { OrderPage, OrderView } from './dto/order.response';
@@ -199,7 +199,7 @@ export class OrdersService {
    */
   async confirmAll(events: readonly StockReservedEvent[]): Promise<void> {
     await this.prisma.$transaction(async (tx) => {
-      const fresh = await claimedOnly(tx, events);
+      const fresh = await claimEvents(tx, events);
       if (fresh.length === 0) return;
       const confirmed = await tx.$queryRaw<MovedOrder[]>`
         UPDATE orders SET status = 'CONFIRMED', updated_at = now()
@@ -227,7 +227,7 @@ export class OrdersService {
   /** Inventory could not hold every line: PENDING → REJECTED with the reason, for a batch. */
   async rejectAll(events: readonly StockReservationRejectedEvent[]): Promise<void> {
     await this.prisma.$transaction(async (tx) => {
-      const fresh = await claimedOnly(tx, events);
+      const fresh = await claimEvents(tx, events);
       if (fresh.length === 0) return;
       const rejected = await tx.$queryRaw<MovedOrder[]>`
         UPDATE orders AS o
@@ -284,15 +284,6 @@ interface PlaceResult {
   holderFingerprint: string | null;
   createdAt: Date | null;
   updatedAt: Date | null;
-}
-
-/** The events of a batch not handled before (a redelivered one is claimed already). */
-async function claimedOnly<E extends StockReservedEvent | StockReservationRejectedEvent>(
-  tx: Prisma.TransactionClient,
-  events: readonly E[],
-): Promise<E[]> {
-  const claimed = await claimEvents(tx, events);
-  return events.filter((event) => claimed.has(event.eventId));
 }
 
 function causedBy(event: StockReservedEvent | StockReservationRejectedEvent): {
