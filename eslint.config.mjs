@@ -25,7 +25,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/test/**/*.ts', '**/*.spec.ts', 'packages/devstack/src/cli/**/*.ts'],
+    files: ['**/test/**/*.ts', '**/*.spec.ts', 'tooling/devstack/src/cli/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -1,7 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from '@shop/logging';
-import { PlatformModule } from '@shop/service-kit';
+import { PlatformModule, SERVICE_FACTS } from '@shop/service-kit';
 import type { InventoryConfig } from './config/inventory-config';
+import { InventoryFacts } from './internal/inventory-facts';
 import { PrismaModule } from './prisma/prisma.module';
 import { ProductsModule } from './products/products.module';
 import { ReservationsModule } from './reservations/reservations.module';
@@ -17,6 +18,7 @@ export class AppModule {
         ProductsModule,
         ReservationsModule,
       ],
+      providers: [{ provide: SERVICE_FACTS, useClass: InventoryFacts }],
     };
   }
 }

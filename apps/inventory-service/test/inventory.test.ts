@@ -14,7 +14,7 @@ import {
   type TestProducer,
   wronglyAnswered,
 } from '@shop/devstack';
-import { startServiceUnderTest, type ServiceUnderTest } from '@shop/service-kit/testing';
+import { startServiceUnderTest, type ServiceUnderTest } from '@shop/testing';
 import { PrismaService } from '../src/prisma/prisma.service';
 import { ReservationsService } from '../src/reservations/reservations.service';
 import { inventoryService } from '../src/service';

@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import { createEvent, OrderCancelled, OrderConfirmed, OrderRejected } from '@shop/contracts';
 import { startSmtpCatcher, waitFor, type CaughtMessage, type SmtpCatcher } from '@shop/devstack';
 import { PG_POOL } from '@shop/service-kit';
-import { startServiceUnderTest, type ServiceUnderTest } from '@shop/service-kit/testing';
+import { startServiceUnderTest, type ServiceUnderTest } from '@shop/testing';
 import type { NotificationConfig } from '../src/config/notification-config';
 import type { Notification } from '../src/generated/prisma/client';
 import type { OrderNotificationEvent } from '../src/notifications/email-templates';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createEvent, OrderConfirmed } from '@shop/contracts';
 import { freePort, startSmtpCatcher, waitFor, type SmtpCatcher } from '@shop/devstack';
-import { startServiceUnderTest, type ServiceUnderTest } from '@shop/service-kit/testing';
+import { startServiceUnderTest, type ServiceUnderTest } from '@shop/testing';
 import type { NotificationConfig } from '../src/config/notification-config';
 import type { NotificationView } from '../src/notifications/dto/notification.response';
 import { FIRST_RETRY_DELAY_MS } from '../src/notifications/delivery-policy';

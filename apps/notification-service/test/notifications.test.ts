@@ -17,7 +17,7 @@ import {
   waitFor,
   wronglyAnswered,
 } from '@shop/devstack';
-import { startServiceUnderTest, type ServiceUnderTest } from '@shop/service-kit/testing';
+import { startServiceUnderTest, type ServiceUnderTest } from '@shop/testing';
 import type { NotificationConfig } from '../src/config/notification-config';
 import type { NotificationView } from '../src/notifications/dto/notification.response';
 import { notificationService } from '../src/service';

@@ -1,8 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from '@shop/logging';
-import { PlatformModule } from '@shop/service-kit';
+import { PlatformModule, SERVICE_FACTS } from '@shop/service-kit';
 import type { OrderConfig } from './config/order-config';
 import { OrdersModule } from './orders/orders.module';
+import { OrderFacts } from './internal/order-facts';
 import { PrismaModule } from './prisma/prisma.module';
 
 @Module({})
@@ -15,6 +16,7 @@ export class AppModule {
         PrismaModule,
         OrdersModule,
       ],
+      providers: [{ provide: SERVICE_FACTS, useClass: OrderFacts }],
     };
   }
 }

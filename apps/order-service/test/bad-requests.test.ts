@@ -1,4 +1,4 @@
-import { startServiceUnderTest, type ServiceUnderTest } from '@shop/service-kit/testing';
+import { startServiceUnderTest, type ServiceUnderTest } from '@shop/testing';
 import { PrismaService } from '../src/prisma/prisma.service';
 import { orderService } from '../src/service';
 import { corpusFor, sendApiRequest, wronglyAnswered } from '@shop/devstack';

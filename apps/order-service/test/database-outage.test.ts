@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { bootstrapDatabase, serviceDatabaseUrl } from '@shop/database';
 import { freePort, startPostgres, waitFor, type RunningPostgres } from '@shop/devstack';
 import { prismaAdapterFor, retryTransient } from '@shop/service-kit';
-import { startServiceUnderTest, type ServiceUnderTest } from '@shop/service-kit/testing';
+import { startServiceUnderTest, type ServiceUnderTest } from '@shop/testing';
 import { PrismaClient } from '../src/generated/prisma/client';
 import { orderService } from '../src/service';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { OrderPlaced } from '@shop/contracts';
 import { waitFor, type EventProbe } from '@shop/devstack';
-import { startServiceUnderTest, type ServiceUnderTest } from '@shop/service-kit/testing';
+import { startServiceUnderTest, type ServiceUnderTest } from '@shop/testing';
 import { IdempotencyKeysSweeper } from '../src/orders/idempotency-keys.sweeper';
 import { requestFingerprint } from '../src/orders/request-fingerprint';
 import { PrismaService } from '../src/prisma/prisma.service';

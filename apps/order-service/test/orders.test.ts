@@ -7,7 +7,7 @@ import {
   Topics,
 } from '@shop/contracts';
 import { waitFor, type EventProbe, type TestProducer } from '@shop/devstack';
-import { startServiceUnderTest, type ServiceUnderTest } from '@shop/service-kit/testing';
+import { startServiceUnderTest, type ServiceUnderTest } from '@shop/testing';
 import { orderService } from '../src/service';
 
 let sut: ServiceUnderTest<unknown>;

@@ -136,7 +136,8 @@ export async function replayDeadLetters(
   }
 }
 
-function parseDeadLetter(
+/** A dead-letter record as the list command and the flow console read it. */
+export function parseDeadLetter(
   id: string,
   message: { key: Buffer | null; value: Buffer | null; headers?: IHeaders },
 ): DeadLetter {

@@ -6,5 +6,8 @@ export * from './outbox/outbox-relay';
 export * from './consumer/on-event.decorator';
 export * from './consumer/retry';
 export * from './consumer/kafka-event-server';
+export * from './consumer/delivery';
 export * from './dead-letter';
 export * from './dead-letter-admin';
+export * from './observer/topic-watcher';
+export * from './observer/cluster-snapshot';

@@ -21,6 +21,7 @@ import {
 } from '@shop/contracts';
 import { resetTopics, TestProducer, testKafkaBrokers, waitFor } from '@shop/devstack';
 import { createLogger } from '@shop/logging';
+import { deliveryOf, type Delivery } from '../src/consumer/delivery';
 import { KafkaEventServer } from '../src/consumer/kafka-event-server';
 import { OnEvent, OnEvents } from '../src/consumer/on-event.decorator';
 import { createKafka } from '../src/kafka';
@@ -32,6 +33,7 @@ const handled: string[] = [];
 const failures = new Map<string, { left: number; transient: boolean }>();
 const attemptsSeen = new Map<string, number>();
 const handledEvents: string[] = [];
+const deliveries = new Map<string, Delivery | undefined>();
 /** Orders whose handler takes this long, to hold a message in flight. */
 const slowOrders = new Map<string, number>();
 
@@ -57,6 +59,7 @@ class RecordingConsumer {
     await sleep(slowOrders.get(orderId) ?? 0);
     handled.push(orderId);
     handledEvents.push(event.eventId);
+    deliveries.set(event.eventId, deliveryOf(event));
   }
 
   @OnEvents(OrderCancelled)
@@ -97,6 +100,7 @@ beforeAll(async () => {
   server = new KafkaEventServer({
     kafka,
     groupId,
+    replica: 'transport-test#1',
     logger,
     retry: {
       attempts: 3,
@@ -168,6 +172,44 @@ describe('KafkaEventServer, the Nest transport over kafkajs', () => {
       timeoutMs: 20_000,
       description: 'the event to be handled',
     });
+  });
+
+  it('tells the handler the topic, partition and offset it read the event from, and its replica', async () => {
+    const event = placed();
+    const sentAt = await producer.send(Topics.orderEvents, event.payload.orderId, event);
+    await waitFor(() => deliveries.has(event.eventId), {
+      timeoutMs: 20_000,
+      description: 'the event to be handled',
+    });
+    expect(deliveries.get(event.eventId)).toEqual({
+      topic: Topics.orderEvents,
+      partition: sentAt.partition,
+      offset: sentAt.offset,
+      replica: 'transport-test#1',
+    });
+  });
+
+  it('fetches nothing while paused on request, and goes on from the same place once resumed', async () => {
+    server.pauseConsumption();
+    expect(server.figures()).toMatchObject({ paused: true });
+    try {
+      const event = placed();
+      await producer.send(Topics.orderEvents, event.payload.orderId, event);
+      // An observation window, not a wait for a condition: several fetch cycles (500 ms each) pass.
+      const before = Date.now();
+      while (Date.now() - before < 2_000) {
+        expect(handled).not.toContain(event.payload.orderId);
+        await sleep(100);
+      }
+      server.resumeConsumption();
+      await waitFor(() => handled.includes(event.payload.orderId), {
+        timeoutMs: 20_000,
+        description: 'the event to be handled after resuming',
+      });
+    } finally {
+      server.resumeConsumption();
+    }
+    expect(server.figures()).toMatchObject({ paused: false });
   });
 
   it('retries a failing handler with backoff until it succeeds, without losing the event', async () => {
@@ -275,6 +317,7 @@ describe('KafkaEventServer, the Nest transport over kafkajs', () => {
   it('dead-letters an event whose handler fails on every attempt, with headers saying why, and moves on', async () => {
     const orderId = randomUUID();
     const broken = placed(orderId);
+    const letteredBefore = server.figures().deadLettered;
     failures.set(orderId, { left: Number.POSITIVE_INFINITY, transient: false });
     const brokenAt = await producer.send(Topics.orderEvents, orderId, broken);
     const behind = placed();
@@ -298,6 +341,10 @@ describe('KafkaEventServer, the Nest transport over kafkajs', () => {
     expect(letter?.error).toContain('simulated bug');
     expect(letter?.value?.toString()).toBe(JSON.stringify(broken));
     expect(Date.now() - (letter?.failedAt.getTime() ?? 0)).toBeLessThan(60_000);
+    expect(server.figures()).toMatchObject({
+      deadLettered: letteredBefore + 1,
+      lastDeadLetter: { topic: Topics.orderEvents, reason: 'handler-failed' },
+    });
 
     // Once the handler is fixed, a replay delivers the very same event again.
     failures.delete(orderId);

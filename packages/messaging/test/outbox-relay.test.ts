@@ -21,7 +21,7 @@ const OUTBOX_DDL = `
   CREATE TABLE outbox_events (
     id BIGSERIAL PRIMARY KEY, event_id UUID NOT NULL UNIQUE, event_type TEXT NOT NULL, topic TEXT NOT NULL,
     message_key TEXT NOT NULL, payload JSONB NOT NULL, created_at TIMESTAMPTZ(3) NOT NULL DEFAULT now(),
-    sent_at TIMESTAMPTZ(3));
+    sent_at TIMESTAMPTZ(3), sent_by TEXT);
   CREATE FUNCTION notify_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
   BEGIN PERFORM pg_notify('outbox_' || TG_TABLE_SCHEMA, ''); RETURN NULL; END; $$;
   CREATE TRIGGER outbox_events_notify AFTER INSERT ON outbox_events
@@ -56,7 +56,13 @@ async function startRelay(brokers: string[] = testKafkaBrokers().split(',')): Pr
   const publisher = new KafkaEventPublisher(
     createKafka({ brokers, clientId: `relay-${randomUUID()}` }, logger),
   );
-  const relay = new OutboxRelay({ pool, publisher, logger, pollIntervalMs: 500 });
+  const relay = new OutboxRelay({
+    pool,
+    publisher,
+    logger,
+    replica: 'relay-test#1',
+    pollIntervalMs: 500,
+  });
   running.push({ stop: async () => publisher.disconnect().catch(() => undefined) }, relay);
   await publisher.connect().catch(() => undefined);
   await relay.start();
@@ -125,6 +131,11 @@ describe('outbox relay against real Postgres and Kafka', () => {
       timeoutMs: 10_000,
       description: 'the row to be marked sent',
     });
+    const { rows } = await pool.query<{ sent_by: string }>(
+      'SELECT sent_by FROM outbox_events WHERE event_id = $1',
+      [eventId],
+    );
+    expect(rows).toEqual([{ sent_by: 'relay-test#1' }]);
   });
 
   it('never publishes the events of a transaction that rolled back', async () => {

@@ -1,5 +1,5 @@
 import type { EventContract, EventOf } from '@shop/contracts';
-import { toOutboxRecord, type OutboxRecord } from '@shop/messaging';
+import { deliveryOf, toOutboxRecord, type OutboxRecord } from '@shop/messaging';
 
 /** The slice of a Prisma transaction client these helpers need; every service's client has it. */
 export interface RawSqlExecutor {
@@ -7,7 +7,7 @@ export interface RawSqlExecutor {
   $queryRaw<T = unknown>(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<T>;
 }
 
-type ClaimableEvent = Pick<EventOf<EventContract>, 'eventId' | 'type'>;
+type ClaimableEvent = Pick<EventOf<EventContract>, 'eventId' | 'type' | 'correlationId'>;
 
 /**
  * Records a consumed event's id in the same transaction as its effect. Returns false when the
@@ -26,10 +26,17 @@ export async function claimEvents<E extends ClaimableEvent>(
   events: readonly E[],
 ): Promise<E[]> {
   if (events.length === 0) return [];
+  const delivered = events.map((event) => deliveryOf(event));
   const claimed = await tx.$queryRaw<Array<{ event_id: string }>>`
-    INSERT INTO processed_events (event_id, event_type)
+    INSERT INTO processed_events
+           (event_id, event_type, correlation_id, topic, kafka_partition, kafka_offset, handled_by)
     SELECT * FROM unnest(${events.map((event) => event.eventId)}::uuid[],
-                         ${events.map((event) => event.type)}::text[])
+                         ${events.map((event) => event.type)}::text[],
+                         ${events.map((event) => event.correlationId)}::uuid[],
+                         ${delivered.map((where) => where?.topic ?? null)}::text[],
+                         ${delivered.map((where) => where?.partition ?? null)}::int[],
+                         ${delivered.map((where) => where?.offset ?? null)}::bigint[],
+                         ${delivered.map((where) => where?.replica ?? null)}::text[])
     ON CONFLICT (event_id) DO NOTHING
     RETURNING event_id::text`;
   const ids = new Set(claimed.map((row) => row.event_id));

@@ -11,3 +11,6 @@ export * from './prisma-adapter';
 export * from './http/openapi-schema';
 export * from './http/request-header.decorator';
 export * from './transient-errors';
+export * from './internal/service-facts';
+export * from './internal/internal.controller';
+export * from './internal/internal-facts.repository';

@@ -20,6 +20,7 @@ import {
 } from '@shop/messaging';
 import type { BaseConfig } from './config/config';
 import { HealthController } from './health/health.controller';
+import { InternalController, PUBLISHES_EVENTS } from './internal/internal.controller';
 import { survivesDroppedConnections } from './pg-pool';
 import { KAFKA, LOGGER, PG_POOL, SERVICE_CONFIG } from './tokens';
 import { isTransientDatabaseError } from './transient-errors';
@@ -81,6 +82,7 @@ export class PlatformModule {
     const { config, logger } = options;
     const providers: Provider[] = [
       { provide: SERVICE_CONFIG, useValue: config },
+      { provide: PUBLISHES_EVENTS, useValue: options.publishesEvents },
       { provide: LOGGER, useValue: logger },
       {
         provide: PG_POOL,
@@ -109,6 +111,7 @@ export class PlatformModule {
           new KafkaEventServer({
             kafka,
             groupId: config.KAFKA_GROUP_ID,
+            replica: config.REPLICA_ID,
             logger,
             // A database restart is waited out, not dead-lettered; other errors use up attempts.
             retry: { isTransient: isTransientDatabaseError, ...options.retry },
@@ -134,7 +137,7 @@ export class PlatformModule {
           provide: OutboxRelay,
           inject: [PG_POOL, KafkaEventPublisher],
           useFactory: (pool: Pool, publisher: KafkaEventPublisher) =>
-            new OutboxRelay({ pool, publisher, logger }),
+            new OutboxRelay({ pool, publisher, logger, replica: config.REPLICA_ID }),
         },
       );
       exported.push(KafkaEventPublisher, OutboxRelay);
@@ -142,7 +145,7 @@ export class PlatformModule {
     return {
       module: PlatformModule,
       global: true,
-      controllers: [HealthController],
+      controllers: [HealthController, InternalController],
       providers,
       exports: exported as DynamicModule['exports'],
     };

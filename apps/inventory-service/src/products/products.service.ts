@@ -2,13 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from '@shop/logging';
 import { LOGGER, retryTransient } from '@shop/service-kit';
 import type { Product } from '../generated/prisma/client';
-import { PrismaService } from '../prisma/prisma.service';
 import type {
   ListProductsQuery,
   ProductPage,
   ProductView,
   PutProductDto,
 } from './dto/put-product.dto';
+import { ProductsRepository } from './products.repository';
 
 export class ProductNotFoundError extends Error {
   constructor(readonly sku: string) {
@@ -19,36 +19,26 @@ export class ProductNotFoundError extends Error {
 @Injectable()
 export class ProductsService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly products: ProductsRepository,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   /** Creates the product or sets its available stock; what live orders hold is untouched. */
   async put(sku: string, input: PutProductDto): Promise<ProductView> {
     // Setting the same values twice is harmless, so a write cut off by a restart is just retried.
-    const product = await this.retrying(() =>
-      this.prisma.product.upsert({
-        where: { sku },
-        create: { sku, name: input.name, available: input.stock },
-        update: { name: input.name, available: input.stock },
-      }),
-    );
+    const product = await this.retrying(() => this.products.save(sku, input.name, input.stock));
     return toView(product);
   }
 
   async get(sku: string): Promise<ProductView> {
-    const product = await this.retrying(() => this.prisma.product.findUnique({ where: { sku } }));
+    const product = await this.retrying(() => this.products.find(sku));
     if (!product) throw new ProductNotFoundError(sku);
     return toView(product);
   }
 
   async list(query: ListProductsQuery): Promise<ProductPage> {
     const products = await this.retrying(() =>
-      this.prisma.product.findMany({
-        where: query.after ? { sku: { gt: query.after } } : {},
-        orderBy: { sku: 'asc' },
-        take: query.limit + 1,
-      }),
+      this.products.findPage(query.after, query.limit + 1),
     );
     const page = products.slice(0, query.limit);
     return {

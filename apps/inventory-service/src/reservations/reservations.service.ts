@@ -5,7 +5,6 @@ import {
   StockReservationRejected,
   StockReserved,
   type OrderCancelledEvent,
-  type OrderLine,
   type OrderPlacedEvent,
 } from '@shop/contracts';
 import { runWithLogContext, type Logger } from '@shop/logging';
@@ -17,19 +16,14 @@ import {
   claimEvents,
   LOGGER,
 } from '@shop/service-kit';
-import { Prisma } from '../generated/prisma/client';
-import { PrismaService } from '../prisma/prisma.service';
-import {
-  decideReservations,
-  type ReservationDecision,
-  type StockLevel,
-} from './reservation-decision';
+import { decideReservations, type ReservationDecision } from './reservation-decision';
+import { ReservationsRepository } from './reservations.repository';
 
 /** Reserves stock for placed orders and releases it for cancelled ones, exactly once per event. */
 @Injectable()
 export class ReservationsService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly reservations: ReservationsRepository,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -40,36 +34,25 @@ export class ReservationsService {
    * deadlock, before any decision, so concurrent batches cannot oversell.
    */
   async reserveAll(events: readonly OrderPlacedEvent[]): Promise<void> {
-    const decided = await this.prisma.$transaction(async (tx) => {
+    const decided = await this.reservations.inTransaction(async (tx) => {
       const orders = await claimEvents(tx, events);
       if (orders.length === 0) return [];
       const skus = [
         ...new Set(orders.flatMap((event) => event.payload.items.map((item) => item.sku))),
       ];
-      const stock = await tx.$queryRaw<StockLevel[]>`
-        SELECT sku, available FROM products WHERE sku = ANY(${skus}::text[]) ORDER BY sku FOR UPDATE`;
+      const stock = await this.reservations.lockStock(tx, skus);
       const decisions = decideReservations(
         orders.map((event) => ({ event, items: event.payload.items })),
         stock,
       );
-      const held = decisions.flatMap(({ order, decision }) =>
-        decision.kind === 'reserve'
-          ? decision.lines.map((line) => ({ orderId: order.event.payload.orderId, ...line }))
-          : [],
+      await this.reservations.hold(
+        tx,
+        decisions.flatMap(({ order, decision }) =>
+          decision.kind === 'reserve'
+            ? decision.lines.map((line) => ({ orderId: order.event.payload.orderId, ...line }))
+            : [],
+        ),
       );
-      if (held.length > 0) {
-        const totals = sumBySku(held);
-        await tx.$executeRaw`
-          UPDATE products AS p
-             SET available = p.available - l.quantity, reserved = p.reserved + l.quantity, updated_at = now()
-            FROM unnest(${[...totals.keys()]}::text[], ${[...totals.values()]}::int[]) AS l(sku, quantity)
-           WHERE p.sku = l.sku`;
-        await tx.$executeRaw`
-          INSERT INTO reservations (order_id, sku, quantity)
-          SELECT * FROM unnest(${held.map((line) => line.orderId)}::uuid[],
-                               ${held.map((line) => line.sku)}::text[],
-                               ${held.map((line) => line.quantity)}::int[])`;
-      }
       await appendAllToOutbox(
         tx,
         decisions.map(({ order, decision }) => answerTo(order.event, decision)),
@@ -83,26 +66,15 @@ export class ReservationsService {
   /** Gives back exactly what the order holds; a second delivery, or an order that held nothing, changes nothing. */
   async release(event: OrderCancelledEvent): Promise<void> {
     const { orderId } = event.payload;
-    await this.prisma.$transaction(async (tx) => {
+    await this.reservations.inTransaction(async (tx) => {
       if (!(await claimEvent(tx, event))) return;
-      const released = await tx.$queryRaw<Array<{ sku: string; quantity: number }>>`
-        UPDATE reservations SET status = 'RELEASED', released_at = now()
-         WHERE order_id = ${orderId}::uuid AND status = 'HELD'
-        RETURNING sku, quantity`;
+      const released = await this.reservations.releaseHeld(tx, orderId);
       if (released.length === 0) {
         this.logger.info({ orderId }, 'cancelled order held no stock; nothing to release');
         return;
       }
-      released.sort((a, b) => a.sku.localeCompare(b.sku));
       this.logger.info({ orderId, lines: released.length }, 'stock released');
-      const values = Prisma.join(
-        released.map((line) => Prisma.sql`(${line.sku}, ${line.quantity}::int)`),
-      );
-      await tx.$executeRaw`
-        UPDATE products AS p
-           SET available = p.available + l.quantity, reserved = p.reserved - l.quantity, updated_at = now()
-          FROM (VALUES ${values}) AS l(sku, quantity)
-         WHERE p.sku = l.sku`;
+      await this.reservations.restock(tx, released);
       await appendToOutbox(
         tx,
         StockReleased,
@@ -145,10 +117,4 @@ function answerTo(event: OrderPlacedEvent, decision: ReservationDecision): Outbo
         StockReservationRejected,
         createEvent(StockReservationRejected, { orderId, reason: decision.reason }, context),
       );
-}
-
-function sumBySku(lines: readonly OrderLine[]): Map<string, number> {
-  const totals = new Map<string, number>();
-  for (const line of lines) totals.set(line.sku, (totals.get(line.sku) ?? 0) + line.quantity);
-  return totals;
 }

@@ -11,15 +11,7 @@ import { LOGGER, PG_POOL, SERVICE_CONFIG } from '@shop/service-kit';
 import type { NotificationConfig } from '../config/notification-config';
 import { afterFailure, CLAIM_LEASE_MS, describeSendError, messageIdFor } from './delivery-policy';
 import { MAILER, type Mailer } from './mailer';
-
-interface ClaimedEmail {
-  id: string;
-  event_id: string;
-  recipient: string;
-  subject: string;
-  body: string;
-  attempts: number;
-}
+import { NotificationsRepository, type ClaimedEmail } from './notifications.repository';
 
 /** Safety net only: inserts wake the dispatcher at once through LISTEN/NOTIFY; the poll also fires due retries. */
 const POLL_INTERVAL_MS = 1_000;
@@ -45,7 +37,8 @@ export class MailDispatcher implements OnApplicationBootstrap, BeforeApplication
   private backlog = false;
 
   constructor(
-    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(PG_POOL) pool: Pool,
+    private readonly notifications: NotificationsRepository,
     @Inject(MAILER) private readonly mailer: Mailer,
     @Inject(SERVICE_CONFIG) config: NotificationConfig,
     @Inject(LOGGER) logger: Logger,
@@ -80,7 +73,7 @@ export class MailDispatcher implements OnApplicationBootstrap, BeforeApplication
       while (!this.stopped) {
         const free = this.concurrency - this.inFlight.size;
         if (free <= 0) return;
-        const claimed = await this.claim(free);
+        const claimed = await this.notifications.claimDue(free, CLAIM_LEASE_MS);
         for (const email of claimed) this.startDelivery(email);
         this.backlog = claimed.length === free;
         if (!this.backlog) break;
@@ -107,23 +100,6 @@ export class MailDispatcher implements OnApplicationBootstrap, BeforeApplication
     this.inFlight.add(delivery);
   }
 
-  private async claim(limit: number): Promise<ClaimedEmail[]> {
-    const { rows } = await this.pool.query<ClaimedEmail>(
-      `UPDATE notifications
-          SET attempts = attempts + 1,
-              next_attempt_at = now() + ($2::bigint * interval '1 millisecond')
-        WHERE id IN (
-              SELECT id FROM notifications
-               WHERE status = 'PENDING' AND next_attempt_at <= now()
-               ORDER BY created_at
-               LIMIT $1
-                 FOR UPDATE SKIP LOCKED)
-    RETURNING id, event_id, recipient, subject, body, attempts`,
-      [limit, CLAIM_LEASE_MS],
-    );
-    return rows;
-  }
-
   /** Never rejects: every outcome is recorded on the row (or, if the database is gone, left to the lease). */
   private async deliver(email: ClaimedEmail): Promise<void> {
     const details = { notificationId: email.id, eventId: email.event_id, attempt: email.attempts };
@@ -146,11 +122,7 @@ export class MailDispatcher implements OnApplicationBootstrap, BeforeApplication
       return;
     }
     try {
-      await this.pool.query(
-        `UPDATE notifications SET status = 'SENT', sent_at = now(), message_id = $2, last_error = NULL
-          WHERE id = $1 AND status = 'PENDING'`,
-        [email.id, messageId],
-      );
+      await this.notifications.markSent(email.id, messageId);
       this.log.debug({ ...details, messageId }, 'email sent');
     } catch (error) {
       this.log.error(
@@ -170,17 +142,11 @@ export class MailDispatcher implements OnApplicationBootstrap, BeforeApplication
       lastError,
     };
     if (outcome.status === 'FAILED') {
-      await this.pool.query(
-        `UPDATE notifications SET status = 'FAILED', last_error = $2 WHERE id = $1`,
-        [email.id, lastError],
-      );
+      await this.notifications.markFailed(email.id, lastError);
       this.log.error(details, 'email could not be sent on any attempt; given up');
       return;
     }
-    await this.pool.query(
-      `UPDATE notifications SET last_error = $2, next_attempt_at = $3 WHERE id = $1`,
-      [email.id, lastError, outcome.nextAttemptAt],
-    );
+    await this.notifications.scheduleRetry(email.id, lastError, outcome.nextAttemptAt);
     this.log.warn(
       { ...details, nextAttemptAt: outcome.nextAttemptAt.toISOString() },
       'email not sent; retrying later',

@@ -22,7 +22,6 @@ import {
 } from '@shop/service-kit';
 import { z } from 'zod';
 import type { Order } from '../generated/prisma/client';
-import { PrismaService } from '../prisma/prisma.service';
 import type { ListOrdersQuery } from './dto/list-orders.query';
 import type { OrderPage, OrderView } from './dto/order.response';
 import type { PlaceOrderDto } from './dto/place-order.dto';
@@ -33,6 +32,7 @@ import {
   OrderNotCancellableError,
   OrderNotFoundError,
 } from './orders.errors';
+import { OrdersRepository } from './orders.repository';
 import { requestFingerprint } from './request-fingerprint';
 
 export interface PlacedOrder {
@@ -45,7 +45,7 @@ export interface PlacedOrder {
 @Injectable()
 export class OrdersService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly orders: OrdersRepository,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -62,62 +62,25 @@ export class OrdersService {
       { correlationId: id, causationId: null },
     );
     const record = toOutboxRecord(OrderPlaced, event);
-    const fingerprint = idempotencyKey === undefined ? null : requestFingerprint(input);
+    const claim =
+      idempotencyKey === undefined
+        ? undefined
+        : { key: idempotencyKey, fingerprint: requestFingerprint(input) };
+    const newOrder = { id, customerEmail: input.customerEmail, items: input.items };
     const placed = await this.retrying(async (): Promise<{ order: Order; replayed: boolean }> => {
-      // One statement, so one round trip and its own transaction: the key is claimed, the order
-      // stored and OrderPlaced queued together. A request repeating a key that another order
-      // holds (committed, or waited for if not yet) stores nothing; nor does a retry whose earlier
-      // attempt committed just before its connection dropped (the order id is already there).
-      const [result] = await this.prisma.$queryRaw<PlaceResult[]>`
-        WITH claimed_key AS (
-          INSERT INTO idempotency_keys (key, request_fingerprint, order_id)
-          SELECT ${idempotencyKey ?? null}::text, ${fingerprint}::text, ${id}::uuid
-           WHERE ${idempotencyKey ?? null}::text IS NOT NULL
-          ON CONFLICT (key) DO UPDATE SET key = EXCLUDED.key
-          RETURNING request_fingerprint, order_id
-        ), placed AS (
-          INSERT INTO orders (id, customer_email, status, items)
-          SELECT ${id}::uuid, ${input.customerEmail}, 'PENDING'::"OrderStatus",
-                 ${JSON.stringify(input.items)}::jsonb
-           WHERE NOT EXISTS (SELECT 1 FROM claimed_key WHERE order_id <> ${id}::uuid)
-          ON CONFLICT (id) DO NOTHING
-          RETURNING created_at, updated_at
-        ), queued AS (
-          INSERT INTO outbox_events (event_id, event_type, topic, message_key, payload)
-          SELECT ${record.eventId}::uuid, ${record.eventType}, ${record.topic}, ${record.messageKey},
-                 ${JSON.stringify(record.payload)}::jsonb
-            FROM placed
-        )
-        SELECT (SELECT order_id::text FROM claimed_key) AS "holderId",
-               (SELECT request_fingerprint FROM claimed_key) AS "holderFingerprint",
-               (SELECT created_at FROM placed) AS "createdAt",
-               (SELECT updated_at FROM placed) AS "updatedAt"`;
-      if (result?.createdAt && result.updatedAt) {
-        const { createdAt, updatedAt } = result;
-        const order: Order = {
-          id,
-          customerEmail: input.customerEmail,
-          status: 'PENDING',
-          items: input.items,
-          rejectionCode: null,
-          rejectionReason: null,
-          createdAt,
-          updatedAt,
-        };
-        return { order, replayed: false };
+      const outcome = await this.orders.insert(newOrder, record, claim);
+      switch (outcome.kind) {
+        case 'inserted':
+          return { order: outcome.order, replayed: false };
+        case 'key-held':
+          if (outcome.holderFingerprint !== (claim?.fingerprint ?? null)) {
+            throw new IdempotencyKeyReusedError(outcome.holderId);
+          }
+          bindCorrelationId(outcome.holderId);
+          return { order: await this.orders.findExisting(outcome.holderId), replayed: true };
+        case 'already-stored':
+          return { order: await this.orders.findExisting(id), replayed: false };
       }
-      if (result?.holderId && result.holderId !== id) {
-        if (result.holderFingerprint !== fingerprint) {
-          throw new IdempotencyKeyReusedError(result.holderId);
-        }
-        bindCorrelationId(result.holderId);
-        const order = await this.prisma.order.findUniqueOrThrow({ where: { id: result.holderId } });
-        return { order, replayed: true };
-      }
-      return {
-        order: await this.prisma.order.findUniqueOrThrow({ where: { id } }),
-        replayed: false,
-      };
     });
     if (placed.replayed) {
       this.logger.info({ orderId: placed.order.id }, 'order replayed for its idempotency key');
@@ -128,7 +91,7 @@ export class OrdersService {
   }
 
   async get(id: string): Promise<OrderView> {
-    const order = await this.retrying(() => this.prisma.order.findUnique({ where: { id } }));
+    const order = await this.retrying(() => this.orders.find(id));
     if (!order) throw new OrderNotFoundError(id);
     return toView(order);
   }
@@ -137,22 +100,9 @@ export class OrdersService {
   async list(query: ListOrdersQuery): Promise<OrderPage> {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     if (query.cursor !== undefined && !after) throw new InvalidCursorError();
+    // One more than the page: whether it comes back says if there is a next page.
     const orders = await this.retrying(() =>
-      this.prisma.order.findMany({
-        where: {
-          ...(query.status ? { status: query.status } : {}),
-          ...(after
-            ? {
-                OR: [
-                  { createdAt: { lt: after.createdAt } },
-                  { createdAt: after.createdAt, id: { lt: after.id } },
-                ],
-              }
-            : {}),
-        },
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-        take: query.limit + 1,
-      }),
+      this.orders.findPage({ status: query.status, after, take: query.limit + 1 }),
     );
     const page = orders.slice(0, query.limit);
     const last = page.at(-1);
@@ -166,22 +116,20 @@ export class OrdersService {
   async cancel(id: string): Promise<OrderView> {
     bindCorrelationId(id);
     const cancelled = await this.retrying(() =>
-      this.prisma.$transaction(async (tx) => {
-        // Locks the order: an inventory answer arriving meanwhile waits, then finds it CANCELLED.
-        const [current] = await tx.$queryRaw<Array<{ status: OrderStatus }>>`
-          SELECT status FROM orders WHERE id = ${id}::uuid FOR UPDATE`;
-        if (!current) throw new OrderNotFoundError(id);
-        if (!canTransition(current.status, 'CANCELLED')) {
-          throw new OrderNotCancellableError(id, current.status);
+      this.orders.inTransaction(async (tx) => {
+        const status = await this.orders.lockStatus(tx, id);
+        if (!status) throw new OrderNotFoundError(id);
+        if (!canTransition(status, 'CANCELLED')) {
+          throw new OrderNotCancellableError(id, status);
         }
-        const order = await tx.order.update({ where: { id }, data: { status: 'CANCELLED' } });
+        const order = await this.orders.markCancelled(tx, id);
         const event = createEvent(
           OrderCancelled,
           {
             orderId: id,
             customerEmail: order.customerEmail,
             items: order.items as OrderLine[],
-            previousStatus: current.status as 'PENDING' | 'CONFIRMED',
+            previousStatus: status as 'PENDING' | 'CONFIRMED',
           },
           { correlationId: id, causationId: null },
         );
@@ -198,13 +146,13 @@ export class OrdersService {
    * An order that is no longer PENDING (e.g. cancelled meanwhile) is left alone.
    */
   async confirmAll(events: readonly StockReservedEvent[]): Promise<void> {
-    await this.prisma.$transaction(async (tx) => {
+    await this.orders.inTransaction(async (tx) => {
       const fresh = await claimEvents(tx, events);
       if (fresh.length === 0) return;
-      const confirmed = await tx.$queryRaw<MovedOrder[]>`
-        UPDATE orders SET status = 'CONFIRMED', updated_at = now()
-         WHERE id = ANY(${fresh.map((event) => event.payload.orderId)}::uuid[]) AND status = 'PENDING'
-        RETURNING id::text, customer_email AS "customerEmail", items`;
+      const confirmed = await this.orders.confirmPending(
+        tx,
+        fresh.map((event) => event.payload.orderId),
+      );
       const byId = new Map(confirmed.map((order) => [order.id, order]));
       const announced = fresh.flatMap((event) => {
         const order = byId.get(event.payload.orderId);
@@ -226,19 +174,17 @@ export class OrdersService {
 
   /** Inventory could not hold every line: PENDING → REJECTED with the reason, for a batch. */
   async rejectAll(events: readonly StockReservationRejectedEvent[]): Promise<void> {
-    await this.prisma.$transaction(async (tx) => {
+    await this.orders.inTransaction(async (tx) => {
       const fresh = await claimEvents(tx, events);
       if (fresh.length === 0) return;
-      const rejected = await tx.$queryRaw<MovedOrder[]>`
-        UPDATE orders AS o
-           SET status = 'REJECTED', rejection_code = r.code, rejection_reason = r.reason,
-               updated_at = now()
-          FROM unnest(${fresh.map((event) => event.payload.orderId)}::uuid[],
-                      ${fresh.map((event) => event.payload.reason.code)}::text[],
-                      ${fresh.map((event) => describeRejection(event.payload.reason))}::text[])
-               AS r(id, code, reason)
-         WHERE o.id = r.id AND o.status = 'PENDING'
-        RETURNING o.id::text, o.customer_email AS "customerEmail", o.items`;
+      const rejected = await this.orders.rejectPending(
+        tx,
+        fresh.map(({ payload }) => ({
+          orderId: payload.orderId,
+          code: payload.reason.code,
+          reason: describeRejection(payload.reason),
+        })),
+      );
       const byId = new Map(rejected.map((order) => [order.id, order]));
       const announced = fresh.flatMap((event) => {
         const order = byId.get(event.payload.orderId);
@@ -270,20 +216,6 @@ export class OrdersService {
     this.logger.info({ orderId, wanted }, 'order is no longer pending; inventory outcome ignored');
     return [];
   }
-}
-
-/** An order row as a status change returns it: what its outcome event carries. */
-interface MovedOrder {
-  id: string;
-  customerEmail: string;
-  items: OrderLine[];
-}
-
-interface PlaceResult {
-  holderId: string | null;
-  holderFingerprint: string | null;
-  createdAt: Date | null;
-  updatedAt: Date | null;
 }
 
 function causedBy(event: StockReservedEvent | StockReservationRejectedEvent): {

@@ -12,6 +12,7 @@ import { runWithLogContext, type Logger } from '@shop/logging';
 import { deadLetterTopic, toDeadLetter, type DeadLetterCause } from '../dead-letter';
 import { EventHeaders } from '../event-publisher';
 import { IdempotentProducer } from '../idempotent-producer';
+import { attachDelivery } from './delivery';
 import { batchPattern, eventPattern } from './on-event.decorator';
 import {
   decideOnFailure,
@@ -24,6 +25,8 @@ export interface KafkaEventServerOptions {
   kafka: Kafka;
   /** Every service has its own group: each sees every event once, whatever the others do. */
   groupId: string;
+  /** This process among the group's members, recorded with what it handles. */
+  replica: string;
   logger: Logger;
   /** This consumer's retry policy; the defaults fill what it leaves out. */
   retry?: Partial<RetryPolicy>;
@@ -40,6 +43,26 @@ export interface KafkaEventServerOptions {
 }
 
 type ConsumerState = 'idle' | 'joining' | 'joined' | 'stopped' | 'crashed';
+
+/** What this replica's consumer is doing, for operators and the flow console. */
+export interface ConsumerFigures {
+  state: ConsumerState;
+  /** Paused on request (not by a retry's backoff): nothing is fetched until resumed. */
+  paused: boolean;
+  /** Messages failed at least once and waiting for their next attempt. */
+  retrying: number;
+  /** The first of them, with where they are and how often they failed. */
+  retries: Array<{
+    topic: string;
+    partition: number;
+    offset: string;
+    attempts: number;
+    since: string;
+  }>;
+  /** Messages this replica sent to a dead-letter topic since it started. */
+  deadLettered: number;
+  lastDeadLetter: { topic: string; reason: string; error: string; at: string } | null;
+}
 
 /** What became of one message: done with (handled, skipped or dead-lettered), or to be tried again. */
 type Outcome = { done: true } | { done: false; retryInMs: number };
@@ -78,6 +101,10 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private readonly completed = new Map<string, Set<string>>();
   private readonly concurrency: number;
+  private topics: string[] = [];
+  private paused = false;
+  private deadLettered = 0;
+  private lastDeadLetter: ConsumerFigures['lastDeadLetter'] = null;
 
   constructor(private readonly options: KafkaEventServerOptions) {
     super();
@@ -93,6 +120,42 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
 
   get consumerState(): ConsumerState {
     return this.state;
+  }
+
+  figures(): ConsumerFigures {
+    return {
+      state: this.state,
+      paused: this.paused,
+      retrying: this.failures.size,
+      retries: [...this.failures].slice(0, 20).map(([key, history]) => {
+        const [topic = '', partition = '0', offset = ''] = key.split(':');
+        return {
+          topic,
+          partition: Number(partition),
+          offset,
+          attempts: history.attempts,
+          since: new Date(history.firstFailedAt).toISOString(),
+        };
+      }),
+      deadLettered: this.deadLettered,
+      lastDeadLetter: this.lastDeadLetter,
+    };
+  }
+
+  /**
+   * Stops fetching without leaving the group: the partitions stay assigned to this replica, so
+   * their lag grows while it is paused. Kept in memory only: a restart consumes again.
+   */
+  pauseConsumption(): void {
+    this.paused = true;
+    this.consumer?.pause(this.topics.map((topic) => ({ topic })));
+    this.log.warn('consumption paused on request');
+  }
+
+  resumeConsumption(): void {
+    this.paused = false;
+    this.consumer?.resume(this.topics.map((topic) => ({ topic })));
+    this.log.info('consumption resumed on request');
   }
 
   /** Contracts with a registered handler; the topics to subscribe to follow from them. */
@@ -143,6 +206,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     const contracts = this.handledContracts();
     const topics = [...new Set(contracts.map((contract) => contract.topic))];
     if (topics.length === 0) return;
+    this.topics = topics;
     const consumer = this.options.kafka.consumer({
       groupId: this.options.groupId,
       allowAutoTopicCreation: false,
@@ -180,6 +244,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.handleBatch(payload, contracts),
     });
+    if (this.paused) this.pauseConsumption();
     this.log.info({ topics, events: contracts.map(eventPattern) }, 'consuming');
   }
 
@@ -204,7 +269,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       if (outcome.done) done.add(item.message.offset);
     };
 
-    const units = this.unitsOf(messages, contracts, done);
+    const units = this.unitsOf(topic, partition, messages, contracts, done);
     // What is in no unit needs nothing more: done ahead of a retry, or not this consumer's event.
     messages.forEach((_, index) => (outcomes[index] = { done: true }));
     for (const unit of units) for (const item of unit.items) outcomes[item.index] = undefined;
@@ -251,6 +316,8 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
    * this consumer does not handle are left out, and do not interrupt a unit.
    */
   private unitsOf(
+    topic: string,
+    partition: number,
     messages: KafkaMessage[],
     contracts: EventContract[],
     done: ReadonlySet<string>,
@@ -260,6 +327,10 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       if (done.has(message.offset) || !this.mayHandle(message, contracts)) return;
       const decoded = decodeEvent(message.value, contracts);
       if (decoded.kind === 'unhandled') return;
+      if (decoded.kind === 'event') {
+        const { replica } = this.options;
+        attachDelivery(decoded.event, { topic, partition, offset: message.offset, replica });
+      }
       const batch =
         decoded.kind === 'event' ? this.getHandlerByPattern(batchPattern(decoded.contract)) : null;
       const last = units.at(-1);
@@ -423,6 +494,13 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
         acks: -1,
         topicMessages: [{ topic: deadLetterTopic(cause.topic), messages: [letter] }],
       });
+      this.deadLettered += 1;
+      this.lastDeadLetter = {
+        topic: cause.topic,
+        reason: cause.reason,
+        error: cause.error,
+        at: new Date().toISOString(),
+      };
       return { done: true };
     } catch (error) {
       this.log.warn(

@@ -10,6 +10,8 @@ export interface OutboxRelayOptions {
   pool: Pool;
   publisher: KafkaEventPublisher;
   logger: Logger;
+  /** This process, recorded on the rows it publishes. */
+  replica: string;
   batchSize?: number;
   /** Safety net only: commits wake the relay at once through LISTEN/NOTIFY. */
   pollIntervalMs?: number;
@@ -119,8 +121,8 @@ export class OutboxRelay {
         if (rows.length === 0) return 0;
         await this.options.publisher.publish(rows.map(toRecord));
         await client.query(
-          'UPDATE outbox_events SET sent_at = now() WHERE id = ANY($1::bigint[])',
-          [rows.map((row) => row.id)],
+          'UPDATE outbox_events SET sent_at = now(), sent_by = $2 WHERE id = ANY($1::bigint[])',
+          [rows.map((row) => row.id), this.options.replica],
         );
         this.logger.debug({ count: rows.length }, 'outbox rows published');
         return rows.length;

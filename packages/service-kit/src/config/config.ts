@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { formatIssues } from '@shop/contracts';
 
@@ -29,6 +30,11 @@ export function baseConfigSchema(defaults: { serviceName: string; port: number }
     KAFKA_BROKERS: brokerList,
     KAFKA_CLIENT_ID: z.string().min(1).default(defaults.serviceName),
     KAFKA_GROUP_ID: z.string().min(1).default(defaults.serviceName),
+    /** This process among the service's replicas, recorded with what it handles and publishes. */
+    REPLICA_ID: z
+      .string()
+      .regex(/^[\w.#:-]{1,100}$/, 'expected 1-100 letters, digits or . _ # : -')
+      .default(() => `${hostname()}-${process.pid}`),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { loadConfig } from '@shop/service-kit';
+
+const serviceUrls = (service: string, port: number) =>
+  z
+    .string()
+    .default(`http://127.0.0.1:${port}`)
+    .transform((value) =>
+      value
+        .split(',')
+        .map((url) => url.trim().replace(/\/+$/, ''))
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(z.url({ protocol: /^https?$/, error: `expected http(s) URLs of ${service}` }))
+        .min(1, `at least one URL of ${service}`),
+    );
+
+export const consoleConfigSchema = z.object({
+  PORT: z.coerce.number().int().min(1).max(65_535).default(3100),
+  KAFKA_BROKERS: z
+    .string({ message: 'required: a comma-separated list of host:port' })
+    .transform((value) =>
+      value
+        .split(',')
+        .map((broker) => broker.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port')).min(1)),
+  KAFKA_CLIENT_ID: z.string().min(1).default('flow-console'),
+  /** The console's own group: it reads every record and moves no service's offsets. */
+  KAFKA_GROUP_ID: z.string().min(1).default('flow-console'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  /**
+   * Base URLs of each service, comma-separated, one per replica. A host name that resolves to
+   * several addresses (a scaled Compose service) counts every address as a replica.
+   */
+  ORDER_SERVICE_URLS: serviceUrls('order-service', 3000),
+  INVENTORY_SERVICE_URLS: serviceUrls('inventory-service', 3001),
+  NOTIFICATION_SERVICE_URLS: serviceUrls('notification-service', 3002),
+  /** How often Kafka's admin API and the services' figures are read. */
+  POLL_INTERVAL_MS: z.coerce.number().int().min(200).max(60_000).default(1_000),
+  /** Orders whose records are kept in memory; the oldest are forgotten first. */
+  RETAINED_ORDERS: z.coerce.number().int().min(10).max(100_000).default(2_000),
+});
+
+export type ConsoleConfig = z.output<typeof consoleConfigSchema>;
+
+export function loadConsoleConfig(env: NodeJS.ProcessEnv = process.env): ConsoleConfig {
+  return loadConfig(consoleConfigSchema, env);
+}
+
+export const CONSOLE_CONFIG = Symbol('CONSOLE_CONFIG');

@@ -1,0 +1,125 @@
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import type { Admin } from 'kafkajs';
+import { ALL_TOPICS } from '@shop/contracts';
+import type { Logger } from '@shop/logging';
+import {
+  createKafka,
+  deadLetterTopic,
+  takeClusterSnapshot,
+  TopicWatcher,
+  type ClusterSnapshot,
+} from '@shop/messaging';
+import { LOGGER } from '@shop/service-kit';
+import { CONSOLE_CONFIG, type ConsoleConfig } from '../config/console-config';
+import { ServiceDirectory } from '../services/service-directory';
+import { CommitLedger } from './commit-ledger';
+import { RecordLog } from './record-log';
+
+/** Every topic the console reads: the event topics and their dead-letter topics. */
+export const WATCHED_TOPICS: readonly string[] = [
+  ...ALL_TOPICS,
+  ...ALL_TOPICS.map(deadLetterTopic),
+];
+
+/** Groups made for a moment (a dead-letter listing) that would only clutter the map. */
+const isThrowawayGroup = (groupId: string) => groupId.startsWith('dead-letter-reader-');
+
+/**
+ * The console's view of Kafka and the services, refreshed about once a second: its own group
+ * reads every record; the admin API says where every partition ends and every group stands.
+ */
+@Injectable()
+export class ClusterObserver implements OnApplicationBootstrap, OnApplicationShutdown {
+  readonly records: RecordLog;
+  readonly commits = new CommitLedger();
+  private snapshot: ClusterSnapshot | null = null;
+  private readonly watcher: TopicWatcher;
+  private readonly admin: Admin;
+  private timer: NodeJS.Timeout | undefined;
+  private polling = false;
+  private stopped = false;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(
+    @Inject(CONSOLE_CONFIG) private readonly config: ConsoleConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly services: ServiceDirectory,
+  ) {
+    this.records = new RecordLog(config.RETAINED_ORDERS);
+    const kafka = createKafka(
+      { brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID },
+      logger,
+    );
+    this.admin = kafka.admin();
+    this.watcher = new TopicWatcher({
+      kafka,
+      groupId: config.KAFKA_GROUP_ID,
+      topics: WATCHED_TOPICS,
+      logger,
+      onRecords: (records) => {
+        this.records.add(records);
+        this.notify();
+      },
+    });
+  }
+
+  get groupId(): string {
+    return this.config.KAFKA_GROUP_ID;
+  }
+
+  get isReady(): boolean {
+    return this.watcher.isReady && this.snapshot !== null;
+  }
+
+  latest(): ClusterSnapshot | null {
+    return this.snapshot;
+  }
+
+  /** Called after every poll and every batch of records: the live pages push what changed. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.admin.connect();
+    await this.watcher.start();
+    await this.poll();
+    this.timer = setInterval(() => void this.poll(), this.config.POLL_INTERVAL_MS);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.watcher.stop();
+    await this.admin.disconnect();
+  }
+
+  /** One poll at a time: a slow broker skips a beat rather than piling requests up. */
+  async poll(): Promise<void> {
+    if (this.polling || this.stopped) return;
+    this.polling = true;
+    try {
+      const [snapshot] = await Promise.all([
+        takeClusterSnapshot(this.admin, WATCHED_TOPICS, (groupId) => !isThrowawayGroup(groupId)),
+        this.services.refresh(),
+      ]);
+      this.snapshot = snapshot;
+      this.commits.record(snapshot);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not read the cluster; the map shows the last answer');
+    } finally {
+      this.polling = false;
+    }
+    this.notify();
+  }
+
+  private notify(): void {
+    for (const listener of this.listeners) listener();
+  }
+}

@@ -1,0 +1,49 @@
+import type { Server } from 'node:http';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { createLogger, type Logger } from '@shop/logging';
+import { HttpExceptionFilter, NestLoggerAdapter } from '@shop/service-kit';
+import { WEB_DIR } from './api/pages.controller';
+import { AppModule } from './app.module';
+import { loadConsoleConfig, type ConsoleConfig } from './config/console-config';
+
+export interface RunningConsole {
+  app: NestExpressApplication;
+  config: ConsoleConfig;
+  logger: Logger;
+  url: string;
+}
+
+/** Boots the console: config (validated once), its Kafka group and poller, the pages and /api. */
+export async function runConsole(env: NodeJS.ProcessEnv = process.env): Promise<RunningConsole> {
+  const config = loadConsoleConfig(env);
+  const logger = createLogger({
+    service: 'flow-console',
+    level: config.LOG_LEVEL,
+    format: config.LOG_FORMAT,
+  });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, logger), {
+    logger: new NestLoggerAdapter(logger),
+  });
+  app.disable('x-powered-by');
+  app.useGlobalFilters(new HttpExceptionFilter(logger));
+  app.useStaticAssets(WEB_DIR, { prefix: '/assets/', index: false });
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Flow console')
+      .setDescription(
+        'What the console shows, as JSON: the system map and the journey of one order.',
+      )
+      .setVersion('1.0')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  await app.listen(config.PORT);
+  // Event streams stay open for as long as a page does.
+  (app.getHttpServer() as Server).keepAliveTimeout = 65_000;
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  logger.info({ url }, 'flow-console listening');
+  return { app, config, logger, url };
+}

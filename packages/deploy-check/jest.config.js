@@ -1,6 +1,0 @@
-module.exports = {
-  ...require('@shop/jest-preset').unit(),
-  roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
-  displayName: 'deploy-check',
-};

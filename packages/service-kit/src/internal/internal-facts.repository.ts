@@ -1,0 +1,66 @@
+import type { Pool } from 'pg';
+
+export interface HandledEventFact {
+  eventId: string;
+  eventType: string;
+  topic: string | null;
+  partition: number | null;
+  offset: string | null;
+  handledBy: string | null;
+  handledAt: string;
+}
+
+export interface OutboxFact {
+  eventId: string;
+  eventType: string;
+  topic: string;
+  createdAt: string;
+  sentAt: string | null;
+  sentBy: string | null;
+}
+
+export interface OutboxFigures {
+  backlog: number;
+  oldestUnsentAgeMs: number | null;
+}
+
+/** The platform's own tables (outbox, processed events) as the internal endpoints read them. */
+export class InternalFactsRepository {
+  constructor(private readonly pool: Pool) {}
+
+  async handledEvents(orderId: string): Promise<HandledEventFact[]> {
+    const { rows } = await this.pool.query<HandledEventFact>(
+      `SELECT event_id::text AS "eventId", event_type AS "eventType", topic,
+              kafka_partition AS partition, kafka_offset::text AS offset, handled_by AS "handledBy",
+              to_char(processed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "handledAt"
+         FROM processed_events WHERE correlation_id = $1::uuid ORDER BY processed_at, event_id`,
+      [orderId],
+    );
+    return rows;
+  }
+
+  async outboxRows(orderId: string): Promise<OutboxFact[]> {
+    const { rows } = await this.pool.query<OutboxFact>(
+      `SELECT event_id::text AS "eventId", event_type AS "eventType", topic,
+              to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "createdAt",
+              to_char(sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "sentAt",
+              sent_by AS "sentBy"
+         FROM outbox_events WHERE message_key = $1 ORDER BY id`,
+      [orderId],
+    );
+    return rows;
+  }
+
+  async outboxFigures(): Promise<OutboxFigures> {
+    const { rows } = await this.pool.query<{ backlog: string; oldest: string | null }>(
+      `SELECT count(*) AS backlog,
+              (extract(epoch FROM now() - min(created_at)) * 1000)::bigint AS oldest
+         FROM outbox_events WHERE sent_at IS NULL`,
+    );
+    const row = rows[0];
+    return {
+      backlog: Number(row?.backlog ?? 0),
+      oldestUnsentAgeMs: row?.oldest == null ? null : Math.max(0, Number(row.oldest)),
+    };
+  }
+}

@@ -1,0 +1,234 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import {
+  APP_SERVICES,
+  DEVSTACK_KAFKA_FILE,
+  DOCKERFILE,
+  INFRA_SERVICES,
+  REPO_ROOT,
+  SERVICE_PORTS,
+  argsOf,
+  buildOf,
+  commandArgv,
+  dependsOnConditions,
+  environmentOf,
+  execForm,
+  healthcheckText,
+  loadCompose,
+  loadDockerfile,
+  localStackKafkaVersion,
+  portMappings,
+  repoPath,
+  stages,
+  startScript,
+  workspacePackages,
+} from './repo';
+
+const exec = promisify(execFile);
+
+const compose = loadCompose();
+const service = (name: string) => {
+  const found = compose.services?.[name];
+  if (!found) throw new Error(`docker-compose.yml has no service "${name}"`);
+  return found;
+};
+
+/** The database role of a service, as packages/database names it: order-service -> order_service. */
+const roleOf = (name: string) => name.replace(/-/g, '_');
+
+describe('docker-compose.yml', () => {
+  it('uses the compose specification without the obsolete version key', () => {
+    expect(compose).not.toHaveProperty('version');
+  });
+
+  it('defines kafka, postgres, maildev, db-init and the three services', () => {
+    expect(Object.keys(compose.services ?? {})).toEqual(
+      expect.arrayContaining([...INFRA_SERVICES, ...APP_SERVICES]),
+    );
+  });
+
+  it(`runs the same Kafka version as the local stack (${DEVSTACK_KAFKA_FILE})`, () => {
+    const version = localStackKafkaVersion();
+    expect(service('kafka').image).toBe(`apache/kafka:${version}`);
+  });
+
+  it('runs Kafka as a single KRaft node with topics created by the services only', () => {
+    const env = environmentOf(service('kafka'));
+    expect(env.KAFKA_PROCESS_ROLES).toBe('broker,controller');
+    expect(env.KAFKA_LISTENERS).toContain('PLAINTEXT://:9092');
+    expect(env.KAFKA_LISTENERS).toContain('CONTROLLER://:9093');
+    expect(env.KAFKA_ADVERTISED_LISTENERS).toContain('PLAINTEXT://kafka:9092');
+    expect(env.KAFKA_CONTROLLER_LISTENER_NAMES).toBe('CONTROLLER');
+    expect(env.KAFKA_CONTROLLER_QUORUM_VOTERS).toMatch(new RegExp(`^${env.KAFKA_NODE_ID}@`));
+    expect(env.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR).toBe('1');
+    expect(env.KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR).toBe('1');
+    expect(env.KAFKA_TRANSACTION_STATE_LOG_MIN_ISR).toBe('1');
+    expect(env.KAFKA_AUTO_CREATE_TOPICS_ENABLE).toBe('false');
+  });
+
+  it('maps every Kafka listener name to a security protocol', () => {
+    const env = environmentOf(service('kafka'));
+    const mapped = (env.KAFKA_LISTENER_SECURITY_PROTOCOL_MAP ?? '')
+      .split(',')
+      .map((pair) => pair.split(':')[0]);
+    const used = [env.KAFKA_LISTENERS, env.KAFKA_ADVERTISED_LISTENERS]
+      .flatMap((listeners) => (listeners ?? '').split(','))
+      .map((listener) => listener.split('://')[0]);
+    for (const name of used) expect(mapped).toContain(name);
+  });
+
+  it('lets a developer on the host reach Kafka on the advertised external listener', () => {
+    const env = environmentOf(service('kafka'));
+    const external = /EXTERNAL:\/\/localhost:(\d+)/.exec(env.KAFKA_ADVERTISED_LISTENERS ?? '');
+    expect(external).not.toBeNull();
+    const port = external![1];
+    expect(env.KAFKA_LISTENERS).toContain(`EXTERNAL://:${port}`);
+    expect(portMappings(service('kafka'))).toContainEqual({
+      target: Number(port),
+      published: port,
+    });
+  });
+
+  it('gives kafka, postgres and maildev a healthcheck', () => {
+    expect(healthcheckText(service('kafka'))).toContain(
+      '/opt/kafka/bin/kafka-broker-api-versions.sh --bootstrap-server localhost:9092',
+    );
+    expect(healthcheckText(service('postgres'))).toContain('pg_isready');
+    expect(healthcheckText(service('maildev'))).not.toBe('');
+  });
+
+  it('keeps Postgres data in a named volume', () => {
+    const volumes = (service('postgres').volumes ?? []).map(String);
+    const named = volumes
+      .map((volume) => volume.split(':')[0]!)
+      .filter((source) => !source.startsWith('.'));
+    expect(named.length).toBeGreaterThan(0);
+    for (const name of named) expect(compose.volumes ?? {}).toHaveProperty(name);
+  });
+
+  it('runs db-init once, after Postgres is healthy, with a script the order-service image contains', () => {
+    const dbInit = service('db-init');
+    expect(dependsOnConditions(dbInit).postgres).toBe('service_healthy');
+    expect(dbInit.restart ?? 'no').toBe('no');
+    // The same build and tag as order-service, so both name one image.
+    expect(buildOf(dbInit)).toEqual(buildOf(service('order-service')));
+    expect(dbInit.image).toBe(service('order-service').image);
+    const argv = commandArgv(dbInit.command) ?? [];
+    const script = argv.find((arg) => arg.endsWith('.js'));
+    expect(script).toBeDefined();
+    expect(existsSync(repoPath(script!))).toBe(true);
+    expect(readFileSync(repoPath(script!), 'utf8')).toContain('bootstrapDatabase');
+    expect(environmentOf(dbInit).ADMIN_DATABASE_URL).toMatch(
+      /^postgres(ql)?:\/\/[^@]+@postgres:5432\//,
+    );
+  });
+
+  describe.each(APP_SERVICES)('%s', (name) => {
+    it(`is built from the one ${DOCKERFILE}, with the repository as context and its SERVICE and PORT`, () => {
+      expect(buildOf(service(name))).toEqual({
+        context: '.',
+        dockerfile: DOCKERFILE,
+        args: { SERVICE: name, PORT: String(SERVICE_PORTS[name]) },
+      });
+      // SERVICE names the app folder whose package is @shop/<SERVICE> (turbo prune's target).
+      const app = workspacePackages().find((pkg) => pkg.dir === `apps/${name}`);
+      expect(app?.manifest.name).toBe(`@shop/${name}`);
+      expect(buildOf(service(name)).args.PORT).toBe(environmentOf(service(name)).PORT);
+    });
+
+    it(`passes every build arg ${DOCKERFILE} requires, and no other`, () => {
+      const required = new Set<string>();
+      const declared = new Set<string>();
+      for (const stage of stages(loadDockerfile()))
+        for (const [arg, fallback] of Object.entries(argsOf(stage))) {
+          declared.add(arg);
+          if (fallback === undefined) required.add(arg);
+        }
+      const passed = Object.keys(buildOf(service(name)).args);
+      expect(passed.filter((arg) => !declared.has(arg))).toEqual([]);
+      expect([...required].filter((arg) => !passed.includes(arg))).toEqual([]);
+    });
+
+    it('listens on its own port and the healthcheck probes that port', () => {
+      const env = environmentOf(service(name));
+      expect(env.PORT).toBe(String(SERVICE_PORTS[name]));
+      expect(healthcheckText(service(name))).toContain(`http://127.0.0.1:${env.PORT}/health`);
+    });
+
+    it('publishes its port (fixed for order-service, ephemeral for the scalable ones)', () => {
+      const ports = portMappings(service(name));
+      expect(ports.map((port) => port.target)).toContain(SERVICE_PORTS[name]);
+      if (name === 'order-service') {
+        expect(ports).toContainEqual({ target: 3000, published: '3000' });
+      } else {
+        // `docker compose up --scale <name>=2` needs no fixed host port.
+        for (const port of ports) expect(port.published).toBeUndefined();
+      }
+    });
+
+    it('waits for healthy Kafka and Postgres and for db-init to complete', () => {
+      const conditions = dependsOnConditions(service(name));
+      expect(conditions.kafka).toBe('service_healthy');
+      expect(conditions.postgres).toBe('service_healthy');
+      expect(conditions['db-init']).toBe('service_completed_successfully');
+      if (name === 'notification-service') expect(conditions.maildev).toBe('service_healthy');
+    });
+
+    it('reaches Kafka, Postgres (as its own role) and SMTP by their compose service names', () => {
+      const env = environmentOf(service(name));
+      expect(env.KAFKA_BROKERS).toBe('kafka:9092');
+      const url = new URL(env.DATABASE_URL ?? '');
+      expect(url.hostname).toBe('postgres');
+      expect(url.port).toBe('5432');
+      expect(url.pathname).toBe('/shop');
+      expect(url.username).toBe(roleOf(name));
+      if (name === 'notification-service') expect(env.SMTP_URL).toBe('smtp://maildev:1025');
+    });
+
+    it('restarts unless stopped and runs under an init process', () => {
+      expect(service(name).restart).toBe('unless-stopped');
+      expect(service(name).init).toBe(true);
+    });
+
+    it('starts with the same command as the local stack (the image CMD, node dist/main.js)', () => {
+      const runtime = stages(loadDockerfile()).at(-1)!;
+      const cmd = runtime.instructions
+        .filter((instruction) => instruction.keyword === 'CMD')
+        .at(-1);
+      expect(cmd).toBeDefined();
+      const imageCommand = execForm(cmd!.args);
+      expect(imageCommand).toEqual(startScript(name).split(/\s+/));
+      expect(imageCommand).toEqual(['node', 'dist/main.js']);
+      const override = commandArgv(service(name).command);
+      if (override !== undefined) expect(override).toEqual(imageCommand);
+      expect(service(name).entrypoint).toBeUndefined();
+    });
+  });
+});
+
+// Debian's docker-compose 1.29 (`apt-get install docker-compose`) parses and validates a compose
+// file offline; no engine needed. The checks above read the YAML themselves: this one is compose's.
+describe('docker-compose.yml, as docker-compose reads it', () => {
+  const compose = (...args: string[]) =>
+    exec('docker-compose', ['-f', 'docker-compose.yml', ...args], { cwd: REPO_ROOT }).catch(
+      (error: Error & { code?: string | number; stderr?: string }) => {
+        if (error.code === 'ENOENT')
+          throw new Error(
+            'docker-compose is not installed: apt-get install -y docker-compose (Debian 1.29 validates offline)',
+          );
+        throw new Error(
+          `docker-compose ${args.join(' ')} failed: ${error.stderr ?? error.message}`,
+        );
+      },
+    );
+
+  it('is valid (docker-compose config -q)', async () => {
+    await compose('config', '-q');
+  });
+
+  it('defines the services these checks read', async () => {
+    const { stdout } = await compose('config', '--services');
+    expect(stdout.trim().split('\n').sort()).toEqual(Object.keys(loadCompose().services).sort());
+  });
+});

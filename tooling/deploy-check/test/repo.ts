@@ -1,0 +1,520 @@
+// Reading the repository's deployment files: docker-compose.yml, the Dockerfile, .dockerignore,
+// .env.example, the workspace manifests and lockfile, and the local stack's Kafka version.
+// Plain text parsing, no Docker engine.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
+
+export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
+
+export const APP_SERVICES = ['order-service', 'inventory-service', 'notification-service'] as const;
+export type AppService = (typeof APP_SERVICES)[number];
+
+export const INFRA_SERVICES = ['kafka', 'postgres', 'maildev', 'db-init'] as const;
+
+/** The port each service listens on, as the local stack runs it. */
+export const SERVICE_PORTS: Record<AppService, number> = {
+  'order-service': 3000,
+  'inventory-service': 3001,
+  'notification-service': 3002,
+};
+
+/**
+ * The floor: variables each service's config schema requires, whatever .env.example says.
+ * .env.example (see readEnvExample) adds to this list; it never removes from it.
+ */
+export const REQUIRED_ENV: Record<AppService, readonly string[]> = {
+  'order-service': ['PORT', 'DATABASE_URL', 'KAFKA_BROKERS'],
+  'inventory-service': ['PORT', 'DATABASE_URL', 'KAFKA_BROKERS'],
+  'notification-service': ['PORT', 'DATABASE_URL', 'KAFKA_BROKERS', 'SMTP_URL'],
+};
+
+export function repoPath(...segments: string[]): string {
+  return join(REPO_ROOT, ...segments);
+}
+
+export function readRepoFile(relativePath: string, why: string): string {
+  const path = repoPath(relativePath);
+  if (!existsSync(path)) throw new Error(`${relativePath} is missing: ${why}`);
+  return readFileSync(path, 'utf8');
+}
+
+// ---------------------------------------------------------------- docker-compose.yml
+
+export interface ComposeHealthcheck {
+  test?: string | string[];
+  disable?: boolean;
+  interval?: string;
+  timeout?: string;
+  retries?: number;
+  start_period?: string;
+}
+
+export interface ComposeBuild {
+  context?: string;
+  dockerfile?: string;
+  args?: Record<string, string | number | null> | string[];
+}
+
+export interface ComposeService {
+  image?: string;
+  build?: string | ComposeBuild;
+  command?: string | string[];
+  entrypoint?: string | string[];
+  environment?: Record<string, string | number | boolean | null> | string[];
+  ports?: Array<string | number | { target: number; published?: string | number }>;
+  healthcheck?: ComposeHealthcheck;
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  restart?: string;
+  init?: boolean;
+  volumes?: unknown[];
+}
+
+export interface ComposeFile {
+  version?: unknown;
+  services: Record<string, ComposeService>;
+  volumes?: Record<string, unknown>;
+}
+
+export function loadCompose(): ComposeFile {
+  const text = readRepoFile('docker-compose.yml', 'it is the containerised stack under test');
+  // merge: compose resolves `<<: *anchor` (YAML 1.1 merge keys), so must we.
+  return parse(text, { merge: true }) as ComposeFile;
+}
+
+/** A service's environment as a map, whichever of the two compose forms it uses. */
+export function environmentOf(service: ComposeService): Record<string, string> {
+  const env = service.environment ?? {};
+  const out: Record<string, string> = {};
+  if (Array.isArray(env)) {
+    for (const entry of env) {
+      const at = entry.indexOf('=');
+      if (at === -1) out[entry] = '';
+      else out[entry.slice(0, at)] = entry.slice(at + 1);
+    }
+  } else {
+    for (const [name, value] of Object.entries(env))
+      out[name] = value === null ? '' : String(value);
+  }
+  return out;
+}
+
+/** A service's build: context, Dockerfile and build args as strings, whichever form compose uses. */
+export function buildOf(service: ComposeService): {
+  context?: string;
+  dockerfile?: string;
+  args: Record<string, string>;
+} {
+  const build = typeof service.build === 'string' ? { context: service.build } : service.build;
+  if (!build) return { args: {} };
+  const args: Record<string, string> = {};
+  if (Array.isArray(build.args)) {
+    for (const entry of build.args) {
+      const at = entry.indexOf('=');
+      if (at !== -1) args[entry.slice(0, at)] = entry.slice(at + 1);
+    }
+  } else {
+    for (const [name, value] of Object.entries(build.args ?? {}))
+      if (value !== null) args[name] = String(value);
+  }
+  return {
+    ...(build.context === undefined ? {} : { context: build.context }),
+    ...(build.dockerfile === undefined ? {} : { dockerfile: build.dockerfile }),
+    args,
+  };
+}
+
+export function dependsOnConditions(service: ComposeService): Record<string, string | undefined> {
+  const deps = service.depends_on ?? {};
+  if (Array.isArray(deps)) return Object.fromEntries(deps.map((name) => [name, undefined]));
+  return Object.fromEntries(Object.entries(deps).map(([name, spec]) => [name, spec?.condition]));
+}
+
+/** A healthcheck's test as one string (CMD arrays joined), for pattern checks. */
+export function healthcheckText(service: ComposeService): string {
+  const test = service.healthcheck?.test;
+  if (test === undefined) return '';
+  return Array.isArray(test) ? test.join(' ') : test;
+}
+
+export interface PortMapping {
+  target: number;
+  published?: string;
+}
+
+/** Compose's short (`"3000:3000"`, `"3001"`, `"127.0.0.1:3000:3000/tcp"`) and long port forms. */
+export function portMappings(service: ComposeService): PortMapping[] {
+  return (service.ports ?? []).map((port) => {
+    if (typeof port === 'object') {
+      return port.published === undefined
+        ? { target: port.target }
+        : { target: port.target, published: String(port.published) };
+    }
+    const parts = String(port)
+      .replace(/\/(tcp|udp)$/, '')
+      .split(':');
+    const target = Number(parts[parts.length - 1]);
+    return parts.length === 1 ? { target } : { target, published: parts[parts.length - 2] };
+  });
+}
+
+export function commandArgv(command: string | string[] | undefined): string[] | undefined {
+  if (command === undefined) return undefined;
+  return Array.isArray(command) ? command : command.trim().split(/\s+/);
+}
+
+// ---------------------------------------------------------------- the Dockerfile
+
+/** One Dockerfile for every service, cut per service by the SERVICE and PORT build args. */
+export const DOCKERFILE = 'Dockerfile';
+
+export interface Instruction {
+  keyword: string;
+  args: string;
+  line: number;
+}
+
+/** Instructions in order: continuation lines joined, comment and blank lines dropped. */
+export function parseDockerfile(text: string): Instruction[] {
+  const instructions: Instruction[] = [];
+  let pending = '';
+  let startLine = 0;
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.trim();
+    if (line.startsWith('#') || (line === '' && pending === '')) return;
+    if (pending === '') startLine = index + 1;
+    if (line.endsWith('\\')) {
+      pending += line.slice(0, -1) + ' ';
+      return;
+    }
+    pending += line;
+    const match = /^(\S+)\s*(.*)$/s.exec(pending.trim());
+    if (match)
+      instructions.push({
+        keyword: match[1]!.toUpperCase(),
+        args: match[2]!.trim(),
+        line: startLine,
+      });
+    pending = '';
+  });
+  return instructions;
+}
+
+export function loadDockerfile(): Instruction[] {
+  return parseDockerfile(readRepoFile(DOCKERFILE, 'the image of every service'));
+}
+
+export interface Stage {
+  /** `AS <name>`, or the stage's index when it has none. */
+  name: string;
+  image: string;
+  instructions: Instruction[];
+}
+
+/** The stages in order, split at FROM; each stage's instructions start with its FROM. */
+export function stages(instructions: Instruction[]): Stage[] {
+  const out: Stage[] = [];
+  for (const instruction of instructions) {
+    if (instruction.keyword === 'FROM') {
+      const [image = '', as, name] = instruction.args
+        .split(/\s+/)
+        .filter((token) => !token.startsWith('--'));
+      out.push({
+        name: as?.toUpperCase() === 'AS' && name ? name : String(out.length),
+        image,
+        instructions: [instruction],
+      });
+    } else out.at(-1)?.instructions.push(instruction);
+  }
+  return out;
+}
+
+export function stageNamed(instructions: Instruction[], name: string): Stage {
+  const stage = stages(instructions).find((candidate) => candidate.name === name);
+  if (!stage) throw new Error(`${DOCKERFILE} has no stage "${name}"`);
+  return stage;
+}
+
+export function keywordArgs(stage: Stage, keyword: string): string[] {
+  return stage.instructions
+    .filter((instruction) => instruction.keyword === keyword)
+    .map((instruction) => instruction.args);
+}
+
+/** The stage's working directory (its last WORKDIR; absolute ones only, as ours are). */
+export function workdirOf(stage: Stage): string {
+  return keywordArgs(stage, 'WORKDIR').at(-1) ?? '/';
+}
+
+/** `ENV A=1 B=2` pairs of a stage (the `ENV A 1` legacy form is not used here). */
+export function envOf(stage: Stage): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const args of keywordArgs(stage, 'ENV'))
+    for (const pair of args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S*)/g))
+      env[pair[1]!] = pair[2]!.replace(/^"(.*)"$/, '$1');
+  return env;
+}
+
+/** Build args declared in a stage, with their defaults (undefined when none). */
+export function argsOf(stage: Stage): Record<string, string | undefined> {
+  return Object.fromEntries(
+    keywordArgs(stage, 'ARG').map((args) => {
+      const at = args.indexOf('=');
+      return at === -1 ? [args, undefined] : [args.slice(0, at), args.slice(at + 1)];
+    }),
+  );
+}
+
+/**
+ * `${NAME}` and `$NAME` replaced as Docker does for build args. A name without a value is kept
+ * as written, or replaced by `missing` when given (Docker makes it empty).
+ */
+export function substitute(text: string, values: Record<string, string>, missing?: string): string {
+  return text.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (whole, braced?: string, bare?: string) => values[(braced ?? bare)!] ?? missing ?? whole,
+  );
+}
+
+/**
+ * The shell commands of a RUN, split at `&&`, `||` and `;`, without the RUN's own flags
+ * (`--mount=...`). Enough for the plain command lists in our Dockerfile, not a shell parser.
+ */
+export function shellCommands(runArgs: string): string[] {
+  const body = runArgs.replace(/^(--\S+\s+)+/, '');
+  return body
+    .split(/&&|\|\||;/)
+    .map((command) => command.trim())
+    .filter((command) => command !== '');
+}
+
+/** Every shell command of every RUN in the stage, in order. */
+export function stageCommands(stage: Stage): string[] {
+  return keywordArgs(stage, 'RUN').flatMap(shellCommands);
+}
+
+/** Exec form `["node", "x"]` as an array; shell form split on whitespace. */
+export function execForm(args: string): string[] {
+  if (args.startsWith('[')) return JSON.parse(args) as string[];
+  return args.split(/\s+/);
+}
+
+export interface CopyInstruction {
+  from?: string;
+  sources: string[];
+  destination: string;
+  line: number;
+}
+
+export function copyInstructions(instructions: Instruction[]): CopyInstruction[] {
+  return instructions
+    .filter((instruction) => instruction.keyword === 'COPY' || instruction.keyword === 'ADD')
+    .map((instruction) => {
+      const tokens = instruction.args.startsWith('[')
+        ? (JSON.parse(instruction.args) as string[])
+        : instruction.args.split(/\s+/);
+      const flags = tokens.filter((token) => token.startsWith('--'));
+      const paths = tokens.filter((token) => !token.startsWith('--'));
+      const from = flags.find((flag) => flag.startsWith('--from='))?.slice('--from='.length);
+      return {
+        ...(from === undefined ? {} : { from }),
+        sources: paths.slice(0, -1),
+        destination: paths[paths.length - 1] ?? '',
+        line: instruction.line,
+      };
+    });
+}
+
+// ---------------------------------------------------------------- .dockerignore
+
+interface IgnoreRule {
+  negated: boolean;
+  pattern: RegExp;
+}
+
+/** Docker's .dockerignore rules (Go filepath.Match plus `**`), last match wins. */
+export function dockerignoreRules(text: string): IgnoreRule[] {
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => {
+      const negated = line.startsWith('!');
+      const body = (negated ? line.slice(1) : line).replace(/^\/+/, '').replace(/\/+$/, '');
+      let source = '';
+      for (let i = 0; i < body.length; i++) {
+        const char = body[i]!;
+        if (body.startsWith('**/', i)) {
+          source += '(?:.*/)?';
+          i += 2;
+        } else if (body.startsWith('**', i)) {
+          source += '.*';
+          i += 1;
+        } else if (char === '*') source += '[^/]*';
+        else if (char === '?') source += '[^/]';
+        else source += char.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+      }
+      return { negated, pattern: new RegExp(`^${source}$`) };
+    });
+}
+
+/** Whether the path, or a folder holding it, is left out of the build context. */
+export function isIgnored(rules: IgnoreRule[], relativePath: string): boolean {
+  const parts = relativePath
+    .replace(/^\.\/+/, '')
+    .replace(/\/+$/, '')
+    .split('/');
+  for (let depth = 1; depth <= parts.length; depth++) {
+    const candidate = parts.slice(0, depth).join('/');
+    let ignored = false;
+    for (const rule of rules) if (rule.pattern.test(candidate)) ignored = !rule.negated;
+    if (ignored) return true;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------- workspace
+
+export interface Manifest {
+  name: string;
+  scripts?: Record<string, string>;
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+}
+
+export const WORKSPACE_FOLDERS = ['apps', 'packages', 'tooling'] as const;
+
+export interface WorkspacePackage {
+  /** apps: deployed; packages: what they run; tooling: builds, runs and tests them, never shipped. */
+  folder: (typeof WORKSPACE_FOLDERS)[number];
+  /** Relative to the root, e.g. `tooling/devstack`. */
+  dir: string;
+  manifest: Manifest;
+}
+
+/** Every workspace project (apps/*, packages/*, tooling/*), read from its package.json. */
+export function workspacePackages(): WorkspacePackage[] {
+  const found: WorkspacePackage[] = [];
+  for (const folder of WORKSPACE_FOLDERS) {
+    for (const entry of readdirSync(repoPath(folder), { withFileTypes: true })) {
+      const dir = `${folder}/${entry.name}`;
+      if (!entry.isDirectory() || !existsSync(repoPath(dir, 'package.json'))) continue;
+      const manifest = JSON.parse(readRepoFile(`${dir}/package.json`, 'a workspace manifest'));
+      found.push({ folder, dir, manifest: manifest as Manifest });
+    }
+  }
+  return found.sort((a, b) => a.dir.localeCompare(b.dir));
+}
+
+/** Names of the tooling packages: none of them may reach an image. */
+export function toolingPackageNames(): string[] {
+  return workspacePackages()
+    .filter((pkg) => pkg.folder === 'tooling')
+    .map((pkg) => pkg.manifest.name);
+}
+
+/**
+ * The workspace packages a project needs at run time: its `dependencies` and `peerDependencies`
+ * on workspace packages, transitively (devDependencies are left out, as `pnpm deploy --prod` does).
+ */
+export function productionWorkspaceClosure(name: string): string[] {
+  const byName = new Map(workspacePackages().map((pkg) => [pkg.manifest.name, pkg]));
+  const seen = new Set<string>();
+  const visit = (current: string) => {
+    const manifest = byName.get(current)?.manifest;
+    if (!manifest) throw new Error(`${current} is not a workspace package`);
+    for (const dependency of Object.keys({
+      ...manifest.dependencies,
+      ...manifest.peerDependencies,
+    })) {
+      if (byName.has(dependency) && !seen.has(dependency)) {
+        seen.add(dependency);
+        visit(dependency);
+      }
+    }
+  };
+  visit(name);
+  return [...seen].sort();
+}
+
+/** The version pnpm-lock.yaml resolves for one of the root package.json's devDependencies. */
+export function lockedRootDevDependency(name: string): string {
+  const lockfile = parse(readRepoFile('pnpm-lock.yaml', 'the lockfile')) as {
+    importers?: Record<string, { devDependencies?: Record<string, { version?: string }> }>;
+  };
+  const version = lockfile.importers?.['.']?.devDependencies?.[name]?.version;
+  if (!version) throw new Error(`pnpm-lock.yaml resolves no root devDependency "${name}"`);
+  return version.replace(/\(.*$/, '');
+}
+
+export function startScript(service: AppService): string {
+  const manifest = JSON.parse(
+    readRepoFile(`apps/${service}/package.json`, 'the app manifest'),
+  ) as Manifest;
+  const start = manifest.scripts?.start;
+  if (!start) throw new Error(`apps/${service}/package.json has no "start" script`);
+  return start;
+}
+
+// ---------------------------------------------------------------- the local stack's Kafka
+
+export const DEVSTACK_KAFKA_FILE = 'tooling/devstack/src/kafka.ts';
+
+/** `export const KAFKA_VERSION = '3.9.1';` in the local stack's Kafka runner. */
+export function localStackKafkaVersion(): string {
+  const text = readRepoFile(DEVSTACK_KAFKA_FILE, 'it pins the Kafka version the local stack runs');
+  const match = /export\s+const\s+KAFKA_VERSION\s*(?::\s*string\s*)?=\s*['"]([^'"]+)['"]/.exec(
+    text,
+  );
+  if (!match) throw new Error(`${DEVSTACK_KAFKA_FILE} does not export KAFKA_VERSION = '<version>'`);
+  return match[1]!;
+}
+
+// ---------------------------------------------------------------- .env.example
+
+export const ENV_EXAMPLE_FILE = '.env.example';
+
+/** Section names that apply to all three services. */
+const SHARED_SECTIONS = new Set(['all services', 'common', 'shared', 'services']);
+
+/**
+ * The variables .env.example documents per service. Contract:
+ *  - a header line `# --- <name> ---` starts a section;
+ *  - `NAME=value` lines (optionally `export NAME=value`) in a section are that section's variables;
+ *    commented-out ones (`# NAME=value`) are optional and not collected;
+ *  - a section named after a service (`order-service`, ...) holds that service's variables;
+ *    `all services` / `common` / `shared` hold variables of all three; any other section
+ *    (e.g. `local stack`, `tests`) and lines before the first header are not about the services.
+ */
+export function readEnvExample(): { perService: Record<AppService, string[]>; sections: string[] } {
+  const text = readRepoFile(
+    ENV_EXAMPLE_FILE,
+    'it lists the variables each service reads (sections "# --- order-service ---" etc.)',
+  );
+  const perService: Record<AppService, string[]> = {
+    'order-service': [],
+    'inventory-service': [],
+    'notification-service': [],
+  };
+  const sections: string[] = [];
+  let section: string | undefined;
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    const header = /^#\s*-{2,}\s*(.+?)\s*-{2,}\s*$/.exec(line);
+    if (header) {
+      section = header[1]!.toLowerCase();
+      sections.push(section);
+      continue;
+    }
+    const variable = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(line);
+    if (!variable || section === undefined) continue;
+    const targets: AppService[] = SHARED_SECTIONS.has(section)
+      ? [...APP_SERVICES]
+      : APP_SERVICES.filter((service) => service === section);
+    for (const service of targets) {
+      if (!perService[service].includes(variable[1]!)) perService[service].push(variable[1]!);
+    }
+  }
+  return { perService, sections };
+}

@@ -1,0 +1,406 @@
+#!/usr/bin/env node
+/**
+ * `pnpm stack`: the whole system in the foreground with real Kafka, Postgres and MailDev.
+ * `--replicas inventory-service=2,notification-service=2` (or STACK_REPLICAS) runs several
+ * instances of a service in one consumer group. Ctrl-C stops the services first, then the
+ * infrastructure.
+ */
+import { ALL_TOPICS, TOPIC_PARTITIONS } from '@shop/contracts';
+import { bootstrapDatabase, serviceDatabaseUrl } from '@shop/database';
+import { ensureTopics, startKafka, type RunningKafka } from '../kafka';
+import { startMaildev, type RunningMaildev } from '../maildev';
+import { startPostgres, type RunningPostgres } from '../postgres';
+import { spawnService, type ServiceName, type ServiceProcess } from '../service-process';
+import { assertPortFree } from '../wait';
+
+const DATABASE = 'shop';
+
+const COLOURS = {
+  kafka: 35,
+  postgres: 34,
+  mail: 33,
+  order: 36,
+  inventory: 32,
+  notification: 93,
+  console: 94,
+  stack: 1,
+} as const;
+type Source = keyof typeof COLOURS;
+
+const useColour = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+// Room for a replica index: [notification#2]
+const PREFIX_WIDTH = Math.max(...Object.keys(COLOURS).map((name) => name.length)) + 4;
+
+function logger(source: Source, replica?: number): (line: string) => void {
+  const label = `[${source}${replica === undefined ? '' : `#${replica}`}]`.padEnd(PREFIX_WIDTH);
+  const prefix = useColour ? `\u001b[${COLOURS[source]}m${label}\u001b[0m` : label;
+  return (line) => process.stdout.write(`${prefix} ${line}\n`);
+}
+
+const say = logger('stack');
+
+function loud(message: string): void {
+  const text = `!!! ${message} !!!`;
+  console.error(useColour ? `\u001b[1;41;97m${text}\u001b[0m` : text);
+}
+
+function envPort(name: string, fallback: number): number {
+  const value = process.env[name];
+  if (!value) return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port <= 0 || port > 65_535)
+    throw new Error(`${name}=${value} is not a port`);
+  return port;
+}
+
+interface ServiceSpec {
+  name: ServiceName;
+  source: Source;
+  /** 1-based; shown in log prefixes when the service runs more than one replica. */
+  replica: number;
+  replicas: number;
+  port: number;
+  extraEnv: Record<string, string>;
+}
+
+interface Stack {
+  kafka?: RunningKafka;
+  postgres?: RunningPostgres;
+  maildev?: RunningMaildev;
+  services: ServiceProcess[];
+  stopping: boolean;
+}
+
+const ports = {
+  kafka: envPort('KAFKA_PORT', 9092),
+  kafkaController: envPort('KAFKA_CONTROLLER_PORT', 9093),
+  postgres: envPort('POSTGRES_PORT', 54329),
+  mailSmtp: envPort('MAILDEV_SMTP_PORT', 1025),
+  mailWeb: envPort('MAILDEV_WEB_PORT', 1080),
+  order: envPort('ORDER_PORT', 3000),
+  inventory: envPort('INVENTORY_PORT', 3001),
+  notification: envPort('NOTIFICATION_PORT', 3002),
+  console: envPort('FLOW_CONSOLE_PORT', 3100),
+};
+
+const SERVICES = [
+  { name: 'order-service', source: 'order', port: ports.order },
+  { name: 'inventory-service', source: 'inventory', port: ports.inventory },
+  { name: 'notification-service', source: 'notification', port: ports.notification },
+] as const satisfies ReadonlyArray<{ name: ServiceName; source: Source; port: number }>;
+
+type ReplicaCounts = Record<ServiceName, number>;
+
+const MAX_REPLICAS = 9;
+
+/**
+ * `inventory-service=2,notification=2` from `--replicas` or STACK_REPLICAS (the flag wins); a
+ * service may be named with or without its `-service` suffix. Unnamed services run once.
+ */
+function replicaCounts(argv: readonly string[], env: NodeJS.ProcessEnv): ReplicaCounts {
+  const counts: ReplicaCounts = {
+    'order-service': 1,
+    'inventory-service': 1,
+    'notification-service': 1,
+  };
+  const setting = replicasFlag(argv) ?? env.STACK_REPLICAS ?? '';
+  for (const entry of setting.split(',').map((part) => part.trim())) {
+    if (!entry) continue;
+    const [rawName, rawCount, ...rest] = entry.split('=');
+    const service = SERVICES.find((known) => known.name === rawName || known.source === rawName);
+    const count = Number(rawCount);
+    const valid = Number.isInteger(count) && count >= 1 && count <= MAX_REPLICAS;
+    if (!service || !valid || rest.length > 0) {
+      const names = SERVICES.map((known) => known.name).join(', ');
+      throw new Error(
+        `bad replica setting "${entry}": expected <service>=<1..${MAX_REPLICAS}>, service one of ${names}`,
+      );
+    }
+    counts[service.name] = count;
+  }
+  return counts;
+}
+
+function replicasFlag(argv: readonly string[]): string | undefined {
+  const usage = 'usage: stack [--replicas <service>=<n>,...]';
+  let value: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg.startsWith('--replicas=')) {
+      value = arg.slice('--replicas='.length);
+    } else if (arg === '--replicas') {
+      value = argv[++i];
+      if (value === undefined) throw new Error(`--replicas needs a value; ${usage}`);
+    } else {
+      throw new Error(`unexpected argument "${arg}"; ${usage}`);
+    }
+  }
+  return value;
+}
+
+/**
+ * One entry per instance. The first replica of a service keeps the service's port; the others
+ * take the next free ports above the highest service port, in service order.
+ */
+async function serviceSpecs(counts: ReplicaCounts, smtpUrl: string): Promise<ServiceSpec[]> {
+  const specs: ServiceSpec[] = [];
+  let nextPort = Math.max(...SERVICES.map((service) => service.port)) + 1;
+  for (const service of SERVICES) {
+    const replicas = counts[service.name];
+    for (let replica = 1; replica <= replicas; replica++) {
+      let port = service.port;
+      if (replica > 1) {
+        port = await nextFreePort(nextPort);
+        nextPort = port + 1;
+      }
+      specs.push({
+        name: service.name,
+        source: service.source,
+        replica,
+        replicas,
+        port,
+        extraEnv: {
+          ...(service.name === 'notification-service' ? { SMTP_URL: smtpUrl } : {}),
+          // One client id per replica tells them apart in broker logs; the group id stays shared.
+          ...(replicas > 1 ? { KAFKA_CLIENT_ID: `${service.name}-${replica}` } : {}),
+          // The name the flow console shows for what this replica handled and published.
+          REPLICA_ID: `${service.source}#${replica}`,
+        },
+      });
+    }
+  }
+  return specs;
+}
+
+async function nextFreePort(from: number): Promise<number> {
+  for (let port = from; port <= 65_535; port++) {
+    const free = await assertPortFree(port).then(
+      () => true,
+      () => false,
+    );
+    if (free) return port;
+  }
+  throw new Error(`no free port at or above ${from}`);
+}
+
+const CATALOGUE = [
+  { sku: 'KEYBOARD-01', name: 'Mechanical keyboard', stock: 100 },
+  { sku: 'MOUSE-01', name: 'Wireless mouse', stock: 250 },
+  { sku: 'MONITOR-27', name: '27-inch monitor', stock: 20 },
+  { sku: 'CABLE-USBC', name: 'USB-C cable', stock: 1000 },
+];
+
+async function startInfrastructure(stack: Stack): Promise<void> {
+  say('starting Kafka and Postgres');
+  const [kafka, postgres] = await Promise.allSettled([
+    startKafka({ port: ports.kafka, controllerPort: ports.kafkaController, log: logger('kafka') }),
+    startPostgres({
+      port: ports.postgres,
+      ...(process.env.DATABASE_URL ? { externalUrl: process.env.DATABASE_URL } : {}),
+      log: logger('postgres'),
+    }),
+  ]);
+  if (kafka.status === 'fulfilled') stack.kafka = kafka.value;
+  if (postgres.status === 'fulfilled') stack.postgres = postgres.value;
+  if (kafka.status === 'rejected') throw kafka.reason;
+  if (postgres.status === 'rejected') throw postgres.reason;
+  say(`Kafka ready at ${kafka.value.brokers}`);
+  say(`Postgres ready at ${redact(postgres.value.adminUrl)}`);
+
+  await bootstrapDatabase(postgres.value.adminUrl, DATABASE);
+  await ensureTopics(kafka.value.brokers, ALL_TOPICS, TOPIC_PARTITIONS);
+  say(`database "${DATABASE}" and topics ${ALL_TOPICS.join(', ')} ready`);
+
+  stack.maildev = await startMaildev({ smtpPort: ports.mailSmtp, webPort: ports.mailWeb });
+  logger('mail')(`MailDev SMTP ${stack.maildev.smtpUrl}, inbox ${stack.maildev.webUrl}`);
+}
+
+async function startServices(
+  stack: Stack,
+  kafka: RunningKafka,
+  postgres: RunningPostgres,
+  specs: ServiceSpec[],
+): Promise<void> {
+  const results = await Promise.allSettled(
+    specs.map(async (spec) => {
+      const label = spec.replicas > 1 ? `${spec.name} #${spec.replica}` : spec.name;
+      const service = await spawnService({
+        name: spec.name,
+        port: spec.port,
+        log: logger(spec.source, spec.replicas > 1 ? spec.replica : undefined),
+        env: {
+          DATABASE_URL: serviceDatabaseUrl(postgres.adminUrl, spec.name, DATABASE),
+          KAFKA_BROKERS: kafka.brokers,
+          LOG_FORMAT: 'pretty',
+          // The services write to a pipe (this process); keep their colours when we print to a terminal.
+          ...(useColour ? { FORCE_COLOR: '1' } : {}),
+          ...spec.extraEnv,
+        },
+      });
+      stack.services.push(service);
+      watchForCrash(stack, service, label);
+      say(`${label} healthy at ${service.baseUrl} (pid ${service.pid})`);
+    }),
+  );
+  const failed = results.find(
+    (result): result is PromiseRejectedResult => result.status === 'rejected',
+  );
+  if (failed) throw failed.reason;
+}
+
+/** The console reaches every replica of each service through their internal endpoints. */
+async function startConsole(
+  stack: Stack,
+  kafka: RunningKafka,
+  specs: ServiceSpec[],
+): Promise<void> {
+  const urlsOf = (name: ServiceName) =>
+    specs
+      .filter((spec) => spec.name === name)
+      .map((spec) => `http://127.0.0.1:${spec.port}`)
+      .join(',');
+  const observer = await spawnService({
+    name: 'flow-console',
+    port: ports.console,
+    log: logger('console'),
+    env: {
+      KAFKA_BROKERS: kafka.brokers,
+      ORDER_SERVICE_URLS: urlsOf('order-service'),
+      INVENTORY_SERVICE_URLS: urlsOf('inventory-service'),
+      NOTIFICATION_SERVICE_URLS: urlsOf('notification-service'),
+      LOG_FORMAT: 'pretty',
+      ...(useColour ? { FORCE_COLOR: '1' } : {}),
+    },
+  });
+  stack.services.push(observer);
+  watchForCrash(stack, observer, 'flow-console');
+  say(`flow-console healthy at ${observer.baseUrl} (pid ${observer.pid})`);
+}
+
+function watchForCrash(stack: Stack, service: ServiceProcess, label: string): void {
+  void service.exited.then((code) => {
+    if (stack.stopping) return;
+    const how = code === null ? 'killed by a signal' : `exit code ${code}`;
+    loud(`${label} (pid ${service.pid}) DIED (${how}); the rest keeps running`);
+    for (const line of service.output().slice(-20)) console.error(`    ${line}`);
+  });
+}
+
+async function seedCatalogue(inventoryUrl: string): Promise<void> {
+  for (const product of CATALOGUE) {
+    const url = `${inventoryUrl}/products/${encodeURIComponent(product.sku)}`;
+    const existing = await fetch(url);
+    if (existing.status !== 404) continue;
+    const response = await fetch(url, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: product.name, stock: product.stock }),
+    });
+    if (!response.ok)
+      throw new Error(`seeding ${product.sku} failed: ${response.status} ${await response.text()}`);
+    say(`seeded ${product.sku} (${product.stock} in stock)`);
+  }
+}
+
+function printBanner(maildev: RunningMaildev, specs: ServiceSpec[]): void {
+  const urls = (name: ServiceName): string =>
+    specs
+      .filter((spec) => spec.name === name)
+      .map(
+        (spec) => `http://localhost:${spec.port}${spec.replicas > 1 ? ` (#${spec.replica})` : ''}`,
+      )
+      .join('  ');
+  const lines = [
+    '',
+    'The stack is up. Ctrl-C stops everything.',
+    '',
+    `  Flow console     http://localhost:${ports.console}   <- start here: place an order, watch it flow`,
+    `  Order API        ${urls('order-service')}`,
+    `  Swagger UI       http://localhost:${ports.order}/docs`,
+    `  Inventory API    ${urls('inventory-service')}`,
+    `  Notifications    ${urls('notification-service')}`,
+    `  MailDev inbox    ${maildev.webUrl}`,
+    `  Kafka            127.0.0.1:${ports.kafka}`,
+    '',
+    'Place an order:',
+    `  curl -s -X POST http://localhost:${ports.order}/orders -H 'content-type: application/json' \\`,
+    `    -d '{"customerEmail":"ada@example.com","items":[{"sku":"KEYBOARD-01","quantity":1}]}'`,
+    '',
+  ];
+  for (const line of lines) say(line);
+}
+
+async function shutdown(stack: Stack): Promise<void> {
+  stack.stopping = true;
+  // The observer, then the entry point (no new orders), then the consumers; replicas together.
+  for (const { name } of [{ name: 'flow-console' }, ...SERVICES]) {
+    const replicas = stack.services.filter((service) => service.name === name);
+    if (replicas.length === 0) continue;
+    say(`stopping ${name}${replicas.length > 1 ? ` (${replicas.length} replicas)` : ''}`);
+    await Promise.allSettled(replicas.map((service) => service.stop()));
+  }
+  await stopQuietly('MailDev', stack.maildev?.stop());
+  await stopQuietly('Kafka', stack.kafka?.stop());
+  await stopQuietly('Postgres', stack.postgres?.stop());
+  say('stopped');
+}
+
+async function stopQuietly(what: string, stopping: Promise<void> | undefined): Promise<void> {
+  try {
+    await stopping;
+  } catch (error) {
+    say(
+      `could not stop ${what} cleanly: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
+
+function redact(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
+
+function onStopSignal(stack: Stack): void {
+  let signalled = false;
+  const handler = (signal: NodeJS.Signals): void => {
+    if (signalled) {
+      say('second signal: exiting now');
+      process.exit(1);
+    }
+    signalled = true;
+    say(`${signal} received`);
+    void shutdown(stack).then(() => process.exit(0));
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
+async function main(): Promise<void> {
+  const stack: Stack = { services: [], stopping: false };
+  let counts: ReplicaCounts;
+  try {
+    counts = replicaCounts(process.argv.slice(2), process.env);
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(2);
+  }
+  onStopSignal(stack);
+  try {
+    await startInfrastructure(stack);
+    const { kafka, postgres, maildev } = stack;
+    if (!kafka || !postgres || !maildev) throw new Error('infrastructure did not start');
+    const specs = await serviceSpecs(counts, `smtp://127.0.0.1:${ports.mailSmtp}`);
+    await startServices(stack, kafka, postgres, specs);
+    await seedCatalogue(`http://127.0.0.1:${ports.inventory}`);
+    await startConsole(stack, kafka, specs);
+    printBanner(maildev, specs);
+  } catch (error) {
+    loud('the stack failed to start');
+    console.error(error instanceof Error ? error.message : String(error));
+    await shutdown(stack);
+    process.exit(1);
+  }
+}
+
+void main();

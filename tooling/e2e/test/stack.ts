@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import { ALL_TOPICS } from '@shop/contracts';
+import type { ServiceName } from '@shop/database';
+import {
+  createTestDatabase,
+  freePort,
+  requestJson,
+  resetTopics,
+  spawnService,
+  startSmtpCatcher,
+  testKafkaBrokers,
+  type ServiceProcess,
+  type SmtpCatcher,
+  type TestDatabase,
+} from '@shop/devstack';
+
+/** The three services as real processes on one fresh database, with an SMTP server inside the test. */
+export interface TestStack {
+  order: ServiceProcess;
+  inventory: ServiceProcess;
+  notification: ServiceProcess;
+  smtp: SmtpCatcher;
+  database: TestDatabase;
+  /** The consumer group each service's replicas share. */
+  groupOf(name: ServiceName): string;
+  /** One more process of a service, configured like the first (same group, same database). */
+  startReplica(name: ServiceName): Promise<ServiceProcess>;
+  stop(): Promise<void>;
+}
+
+export async function startTestStack(): Promise<TestStack> {
+  const brokers = testKafkaBrokers();
+  await resetTopics(brokers, ALL_TOPICS);
+  const database = await createTestDatabase('e2e');
+  const smtp = await startSmtpCatcher();
+  const run = randomUUID().slice(0, 8);
+  const groupOf = (name: ServiceName) => `${name}-e2e-${run}`;
+  const started: ServiceProcess[] = [];
+  const start = async (name: ServiceName) => {
+    const service = await spawnService({
+      name,
+      port: await freePort(),
+      env: {
+        DATABASE_URL: database.urlFor(name),
+        KAFKA_BROKERS: brokers,
+        KAFKA_GROUP_ID: groupOf(name),
+        LOG_LEVEL: 'warn',
+        ...(name === 'notification-service' ? { SMTP_URL: smtp.url } : {}),
+      },
+    });
+    started.push(service);
+    return service;
+  };
+  const [order, inventory, notification] = await Promise.all([
+    start('order-service'),
+    start('inventory-service'),
+    start('notification-service'),
+  ]);
+  return {
+    order,
+    inventory,
+    notification,
+    smtp,
+    database,
+    groupOf,
+    startReplica: start,
+    stop: async () => {
+      // Every process started, replicas included; stopping one already stopped is a no-op.
+      await Promise.allSettled(started.map((service) => service.stop()));
+      await smtp.stop();
+      await database.drop();
+    },
+  };
+}
+
+/** The flow console watching a test stack, in a consumer group of its own. */
+export async function startFlowConsole(stack: TestStack): Promise<ServiceProcess> {
+  return spawnService({
+    name: 'flow-console',
+    port: await freePort(),
+    env: {
+      KAFKA_BROKERS: testKafkaBrokers(),
+      KAFKA_GROUP_ID: `flow-console-e2e-${randomUUID().slice(0, 8)}`,
+      ORDER_SERVICE_URLS: stack.order.baseUrl,
+      INVENTORY_SERVICE_URLS: stack.inventory.baseUrl,
+      NOTIFICATION_SERVICE_URLS: stack.notification.baseUrl,
+      POLL_INTERVAL_MS: '500',
+      LOG_LEVEL: 'warn',
+    },
+  });
+}
+
+export interface Order {
+  id: string;
+  status: 'PENDING' | 'CONFIRMED' | 'REJECTED' | 'CANCELLED';
+  customerEmail: string;
+  items: Array<{ sku: string; quantity: number }>;
+  rejectionReason?: string;
+}
+
+export interface Product {
+  sku: string;
+  available: number;
+  reserved: number;
+}
+
+export async function putProduct(stack: TestStack, sku: string, stock: number): Promise<void> {
+  const response = await requestJson('PUT', `${stack.inventory.baseUrl}/products/${sku}`, {
+    name: sku,
+    stock,
+  });
+  if (response.status !== 200) throw new Error(`PUT /products/${sku} answered ${response.status}`);
+}
+
+export async function getProduct(stack: TestStack, sku: string): Promise<Product> {
+  return (await requestJson<Product>('GET', `${stack.inventory.baseUrl}/products/${sku}`)).body;
+}
+
+export async function placeOrder(
+  stack: TestStack,
+  items: Order['items'],
+  customerEmail = `${randomUUID().slice(0, 8)}@example.com`,
+): Promise<Order> {
+  const response = await requestJson<Order>('POST', `${stack.order.baseUrl}/orders`, {
+    customerEmail,
+    items,
+  });
+  if (response.status !== 202)
+    throw new Error(`POST /orders answered ${response.status}: ${JSON.stringify(response.body)}`);
+  return response.body;
+}
+
+export async function getOrder(stack: TestStack, id: string): Promise<Order> {
+  return (await requestJson<Order>('GET', `${stack.order.baseUrl}/orders/${id}`)).body;
+}

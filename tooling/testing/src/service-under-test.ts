@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import { ALL_TOPICS } from '@shop/contracts';
+import {
+  createTestDatabase,
+  EventProbe,
+  freePort,
+  resetTopics,
+  TestProducer,
+  testKafkaBrokers,
+  waitForHealthy,
+  type TestDatabase,
+} from '@shop/devstack';
+import {
+  runService,
+  type BaseConfig,
+  type RunningService,
+  type ServiceDefinition,
+} from '@shop/service-kit';
+
+export interface ServiceUnderTest<C> {
+  running: RunningService<C>;
+  url: string;
+  database: TestDatabase;
+  /** The consumer group of this test run: wait on its committed offsets to know a message was handled. */
+  groupId: string;
+  /** Sees every event on every topic, from the start of this test file. */
+  probe: EventProbe;
+  /** Publishes whatever bytes a test wants, valid or not. */
+  producer: TestProducer;
+  stop(): Promise<void>;
+}
+
+/**
+ * One service in-process, on the run's real Kafka (topics emptied first, its own consumer group)
+ * and a fresh database, healthy before the tests start.
+ */
+export async function startServiceUnderTest<S extends z.ZodType<BaseConfig>>(
+  definition: ServiceDefinition<S>,
+  env: Record<string, string> = {},
+): Promise<ServiceUnderTest<z.output<S>>> {
+  const brokers = testKafkaBrokers();
+  await resetTopics(brokers, ALL_TOPICS);
+  const database = await createTestDatabase(`${definition.name.replace('-service', '')}_it`);
+  const groupId = `${definition.name}-test-${randomUUID()}`;
+  try {
+    const running = await runService(definition, {
+      PORT: String(await freePort()),
+      DATABASE_URL: database.urlFor(definition.name),
+      KAFKA_BROKERS: brokers,
+      KAFKA_GROUP_ID: groupId,
+      LOG_LEVEL: 'warn',
+      ...env,
+    });
+    await waitForHealthy(running.url);
+    const [probe, producer] = await Promise.all([
+      EventProbe.start(brokers, ALL_TOPICS),
+      TestProducer.start(brokers),
+    ]);
+    return {
+      running,
+      url: running.url,
+      database,
+      groupId,
+      probe,
+      producer,
+      stop: async () => {
+        await Promise.allSettled([probe.stop(), producer.stop()]);
+        await running.app.close();
+        await database.drop();
+      },
+    };
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
+}
