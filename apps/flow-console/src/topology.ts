@@ -8,6 +8,7 @@ import {
   StockReserved,
   type EventContract,
 } from '@shop/contracts';
+import type { OrderStatus } from './views/view-models';
 
 export interface ServiceRole {
   name: ServiceName;
@@ -65,4 +66,16 @@ export function serviceOfGroup(
 ): ServiceName | null {
   const reported = replicas.find((replica) => replica.figures?.group === groupId)?.service;
   return reported ?? SERVICE_NAMES.find((name) => name === groupId) ?? null;
+}
+
+const STATUS_ANNOUNCED_BY: Readonly<Record<string, OrderStatus>> = {
+  [OrderPlaced.type]: 'PENDING',
+  [OrderConfirmed.type]: 'CONFIRMED',
+  [OrderRejected.type]: 'REJECTED',
+  [OrderCancelled.type]: 'CANCELLED',
+};
+
+/** The order status an event announces, for the order events that announce one. */
+export function statusAnnouncedBy(eventType: string): OrderStatus | undefined {
+  return STATUS_ANNOUNCED_BY[eventType];
 }

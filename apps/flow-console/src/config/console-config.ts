@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { loadConfig } from '@shop/service-kit';
+import { brokerListSchema, loadConfig, logFormatSchema, logLevelSchema } from '@shop/service-kit';
 
 const serviceUrls = (service: string, port: number) =>
   z
@@ -19,20 +19,12 @@ const serviceUrls = (service: string, port: number) =>
 
 export const consoleConfigSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65_535).default(3100),
-  KAFKA_BROKERS: z
-    .string({ message: 'required: a comma-separated list of host:port' })
-    .transform((value) =>
-      value
-        .split(',')
-        .map((broker) => broker.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port')).min(1)),
+  KAFKA_BROKERS: brokerListSchema,
   KAFKA_CLIENT_ID: z.string().min(1).default('flow-console'),
   /** The console's own group: it reads every record and moves no service's offsets. */
   KAFKA_GROUP_ID: z.string().min(1).default('flow-console'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  LOG_LEVEL: logLevelSchema,
+  LOG_FORMAT: logFormatSchema,
   /**
    * Base URLs of each service, comma-separated, one per replica. A host name that resolves to
    * several addresses (a scaled Compose service) counts every address as a replica.

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ObservedDeadLetter, ObservedEvent } from '../observer/observed';
 import type { ServiceOrderFacts } from '../services/service-directory';
-import { handles, producerOf, SERVICE_NAMES } from '../topology';
+import { handles, producerOf, SERVICE_NAMES, statusAnnouncedBy } from '../topology';
 import type { Journey, JourneyStep, OrderStatus, StepKind } from '../views/view-models';
 
 /** A consumer group reading one of the order's topics, and the service it belongs to. */
@@ -67,13 +67,13 @@ const FINAL_EMAIL: Partial<Record<OrderStatus, string>> = {
   CANCELLED: 'ORDER_CANCELLED',
 };
 
-const BUSINESS_STEP: Record<string, { label: string; status?: OrderStatus }> = {
-  StockReserved: { label: 'stock reserved' },
-  StockReservationRejected: { label: 'stock refused' },
-  StockReleased: { label: 'stock released' },
-  OrderConfirmed: { label: 'CONFIRMED', status: 'CONFIRMED' },
-  OrderRejected: { label: 'REJECTED', status: 'REJECTED' },
-  OrderCancelled: { label: 'CANCELLED', status: 'CANCELLED' },
+const BUSINESS_STEP: Record<string, string> = {
+  StockReserved: 'stock reserved',
+  StockReservationRejected: 'stock refused',
+  StockReleased: 'stock released',
+  OrderConfirmed: 'CONFIRMED',
+  OrderRejected: 'REJECTED',
+  OrderCancelled: 'CANCELLED',
 };
 
 type DraftStep = Omit<JourneyStep, 'sinceStartMs' | 'sincePreviousMs' | 'at'> & { at: number };
@@ -117,10 +117,10 @@ export function assembleJourney(facts: JourneyFacts): Journey {
         detail: 'Written in the same transaction as the change it announces.',
       });
       const business = BUSINESS_STEP[row.eventType];
-      if (business) {
+      if (business !== undefined) {
         steps.push({
           ...base(`business:${row.eventId}`, 'business', 'status'),
-          label: business.label,
+          label: business,
           at: Date.parse(row.createdAt),
           replica: null,
           event: where,
@@ -329,17 +329,8 @@ function sameOrigin(letter: ObservedDeadLetter, event: ObservedEvent): boolean {
 }
 
 function latestStatus(events: readonly ObservedEvent[]): OrderStatus | null {
-  const statuses: Record<string, OrderStatus> = {
-    OrderPlaced: 'PENDING',
-    ...Object.fromEntries(
-      Object.entries(BUSINESS_STEP).flatMap(([type, step]) =>
-        step.status ? [[type, step.status]] : [],
-      ),
-    ),
-  };
-  const known = events.filter((event) => statuses[event.eventType]);
-  const latest = known.at(-1);
-  return latest ? (statuses[latest.eventType] ?? null) : null;
+  const announced = events.flatMap((event) => statusAnnouncedBy(event.eventType) ?? []);
+  return announced.at(-1) ?? null;
 }
 
 /** Time order (ties keep the order facts were added in), with times since start and since the previous step. */

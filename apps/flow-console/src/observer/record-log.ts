@@ -1,13 +1,7 @@
 import { EventHeaders, parseDeadLetter, type WatchedRecord } from '@shop/messaging';
-import type { OrderStatus, RecentOrder } from '../views/view-models';
+import { statusAnnouncedBy } from '../topology';
+import type { RecentOrder } from '../views/view-models';
 import type { ObservedDeadLetter, ObservedEvent } from './observed';
-
-const STATUS_OF: Record<string, OrderStatus> = {
-  OrderPlaced: 'PENDING',
-  OrderConfirmed: 'CONFIRMED',
-  OrderRejected: 'REJECTED',
-  OrderCancelled: 'CANCELLED',
-};
 
 interface OrderRecords {
   events: ObservedEvent[];
@@ -54,12 +48,12 @@ export class RecordLog {
       const placed = events.find((event) => event.eventType === 'OrderPlaced');
       if (!placed) continue;
       const latest = events
-        .filter((event) => STATUS_OF[event.eventType])
+        .filter((event) => statusAnnouncedBy(event.eventType))
         .reduce((a, b) => (a.kafkaTimestamp <= b.kafkaTimestamp ? b : a));
       orders.push({
         orderId,
         customerEmail: placed.customerEmail,
-        status: STATUS_OF[latest.eventType] ?? 'PENDING',
+        status: statusAnnouncedBy(latest.eventType) ?? 'PENDING',
         placedAt: new Date(placed.kafkaTimestamp).toISOString(),
       });
     }

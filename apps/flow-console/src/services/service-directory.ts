@@ -3,10 +3,13 @@ import { isIP } from 'node:net';
 import { Inject, Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import type { Logger } from '@shop/logging';
-import { LOGGER } from '@shop/service-kit';
+import {
+  LOGGER,
+  type OrderFacts,
+  type ReplicaFigures as ReplicaFiguresAnswer,
+} from '@shop/service-kit';
 import { CONSOLE_CONFIG, type ConsoleConfig } from '../config/console-config';
 import { SERVICE_NAMES, type ServiceName } from '../topology';
-import type { ReplicaView } from '../views/view-models';
 
 const consumerSchema = z.object({
   state: z.enum(['idle', 'joining', 'joined', 'stopped', 'crashed']),
@@ -27,7 +30,9 @@ const consumerSchema = z.object({
     .nullable(),
 });
 
-const replicaFiguresSchema = z.object({
+// What the services' internal endpoints answer, checked at runtime (a replica of another version,
+// a proxy's error page) and tied to the type the services answer with, so the two cannot drift.
+const replicaFiguresSchema: z.ZodType<ReplicaFiguresAnswer> = z.object({
   group: z.string(),
   replica: z.string(),
   consumer: consumerSchema,
@@ -35,9 +40,9 @@ const replicaFiguresSchema = z.object({
   figures: z.record(z.string(), z.number()),
 });
 
-export type ReplicaFigures = z.output<typeof replicaFiguresSchema>;
+export type ReplicaFigures = ReplicaFiguresAnswer;
 
-const orderFactsSchema = z.object({
+const orderFactsSchema: z.ZodType<OrderFacts> = z.object({
   group: z.string(),
   replica: z.string(),
   handled: z.array(
@@ -64,7 +69,7 @@ const orderFactsSchema = z.object({
   records: z.record(z.string(), z.unknown()),
 });
 
-export type ServiceOrderFacts = z.output<typeof orderFactsSchema>;
+export type ServiceOrderFacts = OrderFacts;
 
 export interface ReplicaState {
   service: ServiceName;
@@ -125,15 +130,6 @@ export class ServiceDirectory {
 
   replicasOf(service: string): ReplicaState[] {
     return this.replicas.filter((replica) => replica.service === service);
-  }
-
-  replicaViews(service: string): ReplicaView[] {
-    return this.replicasOf(service).map((replica) => ({
-      replica: replica.figures?.replica ?? replica.url,
-      url: replica.url,
-      reachable: replica.figures !== null,
-      consumer: replica.figures?.consumer ?? null,
-    }));
   }
 
   /** One service's facts about an order (any replica: they share the service's database). */

@@ -2,21 +2,10 @@
  * What the console shows, as JSON: the pages render exactly this, and scripts and tests read the
  * same documents from /api (described in /docs).
  */
+import type { ConsumerFigures } from '@shop/messaging';
 
-export interface ConsumerState {
-  state: 'idle' | 'joining' | 'joined' | 'stopped' | 'crashed';
-  paused: boolean;
-  retrying: number;
-  retries: Array<{
-    topic: string;
-    partition: number;
-    offset: string;
-    attempts: number;
-    since: string;
-  }>;
-  deadLettered: number;
-  lastDeadLetter: { topic: string; reason: string; error: string; at: string } | null;
-}
+/** A replica's consumer as its transport reports it. */
+export type ConsumerState = ConsumerFigures;
 
 export interface ReplicaView {
   replica: string;

@@ -6,7 +6,8 @@ const booleanFromEnv = z
   .enum(['true', 'false', '1', '0'], { message: 'expected true or false' })
   .transform((value) => value === 'true' || value === '1');
 
-const brokerList = z
+/** `KAFKA_BROKERS`: a comma-separated list of host:port. */
+export const brokerListSchema = z
   .string({ message: 'required: a comma-separated list of host:port' })
   .transform((value) =>
     value
@@ -22,12 +23,18 @@ const postgresUrl = z
   .string({ message: 'required: postgres://user:password@host:port/database' })
   .regex(/^postgres(ql)?:\/\/.+/, 'expected a postgres:// URL');
 
+export const logLevelSchema = z
+  .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  .default('info');
+
+export const logFormatSchema = z.enum(['json', 'pretty']).default('json');
+
 /** Variables every service reads; a service extends this with its own. */
 export function baseConfigSchema(defaults: { serviceName: string; port: number }) {
   return z.object({
     PORT: z.coerce.number().int().min(1).max(65_535).default(defaults.port),
     DATABASE_URL: postgresUrl,
-    KAFKA_BROKERS: brokerList,
+    KAFKA_BROKERS: brokerListSchema,
     KAFKA_CLIENT_ID: z.string().min(1).default(defaults.serviceName),
     KAFKA_GROUP_ID: z.string().min(1).default(defaults.serviceName),
     /** This process among the service's replicas, recorded with what it handles and publishes. */
@@ -35,10 +42,8 @@ export function baseConfigSchema(defaults: { serviceName: string; port: number }
       .string()
       .regex(/^[\w.#:-]{1,100}$/, 'expected 1-100 letters, digits or . _ # : -')
       .default(() => `${hostname()}-${process.pid}`),
-    LOG_LEVEL: z
-      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-      .default('info'),
-    LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+    LOG_LEVEL: logLevelSchema,
+    LOG_FORMAT: logFormatSchema,
     MIGRATE_ON_START: booleanFromEnv.default(true),
     /** A graceful stop that takes longer is cut short (exit 1); orchestrators kill at ~30 s. */
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(20_000),
