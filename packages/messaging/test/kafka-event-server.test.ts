@@ -176,6 +176,7 @@ describe('KafkaEventServer, the Nest transport over kafkajs', () => {
 
   it('tells the handler the topic, partition and offset it read the event from, and its replica', async () => {
     const event = placed();
+    const sentBefore = Date.now();
     const sentAt = await producer.send(Topics.orderEvents, event.payload.orderId, event);
     await waitFor(() => deliveries.has(event.eventId), {
       timeoutMs: 20_000,
@@ -186,7 +187,11 @@ describe('KafkaEventServer, the Nest transport over kafkajs', () => {
       partition: sentAt.partition,
       offset: sentAt.offset,
       replica: 'transport-test#1',
+      fetchedAt: expect.any(Number),
     });
+    const fetchedAt = deliveries.get(event.eventId)?.fetchedAt ?? 0;
+    expect(fetchedAt).toBeGreaterThanOrEqual(sentBefore);
+    expect(fetchedAt).toBeLessThanOrEqual(Date.now());
   });
 
   it('fetches nothing while paused on request, and goes on from the same place once resumed', async () => {

@@ -1,5 +1,5 @@
 import type { EventContract, EventOf } from '@shop/contracts';
-import { deliveryOf, toOutboxRecord, type OutboxRecord } from '@shop/messaging';
+import { deliveryOf, toOutboxRecord, type Delivery, type OutboxRecord } from '@shop/messaging';
 
 /** The slice of a Prisma transaction client these helpers need; every service's client has it. */
 export interface RawSqlExecutor {
@@ -29,14 +29,16 @@ export async function claimEvents<E extends ClaimableEvent>(
   const delivered = events.map((event) => deliveryOf(event));
   const claimed = await tx.$queryRaw<Array<{ event_id: string }>>`
     INSERT INTO processed_events
-           (event_id, event_type, correlation_id, topic, kafka_partition, kafka_offset, handled_by)
+           (event_id, event_type, correlation_id, topic, kafka_partition, kafka_offset, handled_by,
+            fetched_at)
     SELECT * FROM unnest(${events.map((event) => event.eventId)}::uuid[],
                          ${events.map((event) => event.type)}::text[],
                          ${events.map((event) => event.correlationId)}::uuid[],
                          ${delivered.map((where) => where?.topic ?? null)}::text[],
                          ${delivered.map((where) => where?.partition ?? null)}::int[],
                          ${delivered.map((where) => where?.offset ?? null)}::bigint[],
-                         ${delivered.map((where) => where?.replica ?? null)}::text[])
+                         ${delivered.map((where) => where?.replica ?? null)}::text[],
+                         ${delivered.map((where) => fetchedAt(where))}::timestamptz[])
     ON CONFLICT (event_id) DO NOTHING
     RETURNING event_id::text`;
   const ids = new Set(claimed.map((row) => row.event_id));
@@ -68,4 +70,9 @@ export async function appendAllToOutbox(
                          ${records.map((record) => JSON.stringify(record.payload))}::jsonb[])
            WITH ORDINALITY AS r(event_id, event_type, topic, message_key, payload, position)
      ORDER BY position`;
+}
+
+/** A delivery's fetch time as Postgres takes it in an array parameter. */
+export function fetchedAt(delivery: Delivery | undefined): string | null {
+  return delivery ? new Date(delivery.fetchedAt).toISOString() : null;
 }

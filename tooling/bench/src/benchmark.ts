@@ -31,6 +31,8 @@ export interface BenchOptions extends PlanOptions {
   adminDatabaseUrl?: string;
   /** CPU profiles of the services and pg_stat_statements, summarised into the report. */
   profile: boolean;
+  /** Runs the flow console too, with one map page's live stream open. */
+  withConsole: boolean;
   criteria: Criteria;
   /** Logs (and, with profile, CPU profiles) go here. */
   workDir: string;
@@ -62,6 +64,7 @@ export async function runBenchmark(options: BenchOptions, hooks: BenchHooks): Pr
     durable: options.durable,
     products: options.products,
     pgStatStatements: options.profile,
+    withConsole: options.withConsole,
     workDir: options.workDir,
     say: hooks.say,
   });

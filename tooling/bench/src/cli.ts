@@ -13,7 +13,7 @@ import type { StepSpec } from './plan';
 import { formatNumber, renderMarkdown, type BenchReport } from './report';
 import type { StepResult } from './step';
 
-const USAGE = `usage: pnpm bench [options]   (or: node packages/bench/dist/cli.js [options])
+const USAGE = `usage: pnpm bench [options]   (or: node tooling/bench/dist/cli.js [options])
 
   --rates 50,200,400        fixed arrival rates (orders/s), each run --runs times
   --duration 60             seconds of load per step (the sustained figure needs >= 60)
@@ -28,6 +28,8 @@ const USAGE = `usage: pnpm bench [options]   (or: node packages/bench/dist/cli.j
   --drain-timeout 30        seconds after the last request by which every order must be processed
   --products 50             products the orders are spread over (ample stock each)
   --no-fsync                Postgres without fsync (default: durable, like pnpm stack)
+  --with-console            also run the flow console, with one map page open (its live stream),
+                            to see what watching the system costs
   --profile                 V8 CPU profiles of the services and pg_stat_statements, summarised
   --kafka host:port         use this broker (its order/inventory topics are recreated empty)
   --database-url url        use this Postgres (superuser URL); a throwaway database is created
@@ -62,6 +64,7 @@ function parseCli(argv: string[], repoRoot: string): CliOptions | undefined {
       products: { type: 'string' },
       'no-fsync': { type: 'boolean' },
       profile: { type: 'boolean' },
+      'with-console': { type: 'boolean' },
       kafka: { type: 'string' },
       'database-url': { type: 'string' },
       out: { type: 'string' },
@@ -103,6 +106,7 @@ function parseCli(argv: string[], repoRoot: string): CliOptions | undefined {
       products: number('products', values.products, 50, 1),
       durable: values['no-fsync'] !== true,
       profile: values.profile === true,
+      withConsole: values['with-console'] === true,
       ...(values.kafka ? { kafkaBrokers: values.kafka } : {}),
       ...(values['database-url'] ? { adminDatabaseUrl: values['database-url'] } : {}),
       criteria: {

@@ -43,6 +43,8 @@ export interface EnvironmentOptions {
   cpuProfileDir?: string;
   /** Loads pg_stat_statements (only into a Postgres the bench started itself). */
   pgStatStatements: boolean;
+  /** Runs the flow console as well, with one map page's live stream open, to measure its cost. */
+  withConsole: boolean;
   /** Logs of Kafka, Postgres and the services go here. */
   workDir: string;
   say: (line: string) => void;
@@ -207,6 +209,12 @@ export async function startBenchEnvironment(
 
     const inventory = services.get('inventory-service') as ServiceProcess;
     const skus = await seedProducts(inventory.baseUrl, options.products);
+    if (options.withConsole) {
+      const observer = await startConsole(services, brokers, logTo('flow-console.log'));
+      services.set('flow-console', observer);
+      const page = watchMapPage(observer.baseUrl);
+      cleanups.push(async () => page.abort());
+    }
 
     const environment: BenchEnvironment = {
       orderUrl: `${(services.get('order-service') as ServiceProcess).baseUrl}/orders`,
@@ -225,7 +233,7 @@ export async function startBenchEnvironment(
       consumerGroups: () =>
         SERVICES.map((name) => ({ name, groupId: groupId(name), topics: CONSUMED_TOPICS[name] })),
       processes: () => [
-        ...SERVICES.map((name) => ({ name, pid: (services.get(name) as ServiceProcess).pid })),
+        ...[...services.values()].map((service) => ({ name: service.name, pid: service.pid })),
         ...(kafka || options.kafkaPid
           ? [{ name: 'kafka', pid: kafka?.pid ?? (options.kafkaPid as number) }]
           : []),
@@ -258,7 +266,8 @@ export async function startBenchEnvironment(
       startProfiling: () => {
         if (!options.cpuProfileDir || profiling) return;
         profiling = true;
-        for (const service of services.values()) process.kill(service.pid, 'SIGUSR2');
+        for (const name of SERVICES)
+          process.kill((services.get(name) as ServiceProcess).pid, 'SIGUSR2');
       },
       stop: stopAll,
     };
@@ -267,6 +276,41 @@ export async function startBenchEnvironment(
     await stopAll();
     throw error;
   }
+}
+
+/** The flow console in a group of its own, reading every replica's internal endpoints. */
+async function startConsole(
+  services: ReadonlyMap<AppName, ServiceProcess>,
+  brokers: string,
+  log: (line: string) => void,
+): Promise<ServiceProcess> {
+  const url = (name: ServiceName) => (services.get(name) as ServiceProcess).baseUrl;
+  return spawnService({
+    name: 'flow-console',
+    port: await freePort(),
+    log,
+    env: {
+      KAFKA_BROKERS: brokers,
+      KAFKA_GROUP_ID: `flow-console-bench-${randomUUID().slice(0, 8)}`,
+      ORDER_SERVICE_URLS: url('order-service'),
+      INVENTORY_SERVICE_URLS: url('inventory-service'),
+      NOTIFICATION_SERVICE_URLS: url('notification-service'),
+      LOG_LEVEL: 'warn',
+    },
+  });
+}
+
+/** What one open map page costs the console: its live stream, read and thrown away. */
+function watchMapPage(consoleUrl: string): AbortController {
+  const page = new AbortController();
+  void fetch(`${consoleUrl}/api/overview/stream`, { signal: page.signal })
+    .then(async (response) => {
+      for await (const _chunk of response.body ?? []) {
+        // The bytes are the page's business; only the console's work to send them is measured.
+      }
+    })
+    .catch(() => undefined);
+  return page;
 }
 
 async function ownKafka(

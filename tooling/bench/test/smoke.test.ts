@@ -37,6 +37,7 @@ describe('the benchmark, briefly', () => {
         products: 5,
         durable: false,
         profile: false,
+        withConsole: false,
         kafkaBrokers: testKafkaBrokers(),
         ...(Number.isInteger(kafkaPid) && kafkaPid > 0 ? { kafkaPid } : {}),
         adminDatabaseUrl: testAdminDatabaseUrl(),

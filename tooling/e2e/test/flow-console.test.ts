@@ -85,6 +85,10 @@ describe('flow console, on the real broker, database and services', () => {
       'notification-service OrderConfirmed',
       'order-service StockReserved',
     ]);
+    const fetched = journey.steps
+      .filter((step) => step.kind === 'fetched')
+      .map((step) => `${step.lane} ${step.event?.type}`);
+    expect(fetched.sort()).toEqual(handled);
     expect(journey.steps).toContainEqual(
       expect.objectContaining({
         lane: 'notification-service',

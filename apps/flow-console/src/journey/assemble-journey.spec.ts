@@ -84,6 +84,7 @@ function happyFacts(overrides: Partial<JourneyFacts> = {}): JourneyFacts {
             partition: 1,
             offset: '7',
             handledBy: 'order#1',
+            fetchedAt: at(14),
             handledAt: at(15),
           },
         ],
@@ -107,6 +108,7 @@ function happyFacts(overrides: Partial<JourneyFacts> = {}): JourneyFacts {
             partition: 1,
             offset: '40',
             handledBy: 'inventory#2',
+            fetchedAt: at(5),
             handledAt: at(10),
           },
         ],
@@ -120,6 +122,7 @@ function happyFacts(overrides: Partial<JourneyFacts> = {}): JourneyFacts {
             partition: 1,
             offset: '41',
             handledBy: 'notification#1',
+            fetchedAt: null,
             handledAt: at(25),
           },
         ],
@@ -177,6 +180,20 @@ describe('assembleJourney', () => {
       sinceStartMs: 3,
       event: { topic: 'order-events', partition: 1, offset: '40', type: 'OrderPlaced' },
     });
+  });
+
+  it('shows when a replica had an event in hand, before its handler committed the effect', () => {
+    const journey = assembleJourney(happyFacts());
+    const inventory = journey.steps.filter((step) => step.lane === 'inventory-service');
+    const fetched = inventory.find((step) => step.kind === 'fetched');
+    expect(fetched).toMatchObject({ replica: 'inventory#2', sinceStartMs: 5 });
+    expect(inventory.indexOf(fetched!)).toBeLessThan(
+      inventory.findIndex((step) => step.kind === 'handled'),
+    );
+    // Recorded before fetch times were kept: no fetched step is made up.
+    expect(
+      journey.steps.some((step) => step.lane === 'notification-service' && step.kind === 'fetched'),
+    ).toBe(false);
   });
 
   it('shows a group without a handler for an event as having read and skipped it', () => {

@@ -230,6 +230,16 @@ function groupSteps(facts: JourneyFacts, event: ObservedEvent, group: GroupOnTop
     : undefined;
   const passedAt = facts.passedAt(group.groupId, event.topic, event.partition, event.offset);
   const id = `${group.groupId}:${event.eventId}:${event.offset}`;
+  if (handled?.fetchedAt) {
+    steps.push({
+      ...base(`fetched:${id}`, lane, 'fetched'),
+      label: `fetched ${event.eventType} @${event.offset}`,
+      at: Date.parse(handled.fetchedAt),
+      replica: handled.handledBy,
+      event: ref,
+      detail: 'Its batch reached this replica; the next step is its handler committing the effect.',
+    });
+  }
   if (handled) {
     steps.push({
       ...base(`handled:${id}`, lane, 'handled'),

@@ -53,6 +53,7 @@ const orderFactsSchema: z.ZodType<OrderFacts> = z.object({
       partition: z.number().nullable(),
       offset: z.string().nullable(),
       handledBy: z.string().nullable(),
+      fetchedAt: z.string().nullable(),
       handledAt: z.string(),
     }),
   ),

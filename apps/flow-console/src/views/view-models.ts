@@ -99,6 +99,7 @@ export type StepKind =
   | 'status'
   | 'outbox-committed'
   | 'published'
+  | 'fetched'
   | 'handled'
   | 'skipped'
   | 'committed'

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { deliveryOf } from '@shop/messaging';
-import { PG_POOL } from '@shop/service-kit';
+import { fetchedAt, PG_POOL } from '@shop/service-kit';
 import type { Notification } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
 import type { OrderNotificationEvent, RenderedEmail } from './email-templates';
@@ -55,14 +55,17 @@ export class NotificationsRepository {
                       ${delivered.map((where) => where?.topic ?? null)}::text[],
                       ${delivered.map((where) => where?.partition ?? null)}::int[],
                       ${delivered.map((where) => where?.offset ?? null)}::bigint[],
-                      ${delivered.map((where) => where?.replica ?? null)}::text[])
+                      ${delivered.map((where) => where?.replica ?? null)}::text[],
+                      ${delivered.map((where) => fetchedAt(where))}::timestamptz[])
                AS b(id, event_id, event_type, order_id, type, recipient, subject, body,
-                    topic, kafka_partition, kafka_offset, handled_by)
+                    topic, kafka_partition, kafka_offset, handled_by, fetched_at)
       ),
       claimed AS (
         INSERT INTO processed_events
-               (event_id, event_type, correlation_id, topic, kafka_partition, kafka_offset, handled_by)
-        SELECT event_id, event_type, order_id, topic, kafka_partition, kafka_offset, handled_by
+               (event_id, event_type, correlation_id, topic, kafka_partition, kafka_offset, handled_by,
+                fetched_at)
+        SELECT event_id, event_type, order_id, topic, kafka_partition, kafka_offset, handled_by,
+               fetched_at
           FROM batch
         ON CONFLICT (event_id) DO NOTHING
         RETURNING event_id

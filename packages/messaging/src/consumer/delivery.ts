@@ -4,6 +4,8 @@ export interface Delivery {
   partition: number;
   offset: string;
   replica: string;
+  /** When the batch holding it reached this replica's handlers, ms since the epoch. */
+  fetchedAt: number;
 }
 
 // Handlers receive the event itself (Nest passes one argument), so the transport attaches where

@@ -323,13 +323,15 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     done: ReadonlySet<string>,
   ): Unit[] {
     const units: Unit[] = [];
+    const fetchedAt = Date.now();
     messages.forEach((message, index) => {
       if (done.has(message.offset) || !this.mayHandle(message, contracts)) return;
       const decoded = decodeEvent(message.value, contracts);
       if (decoded.kind === 'unhandled') return;
       if (decoded.kind === 'event') {
         const { replica } = this.options;
-        attachDelivery(decoded.event, { topic, partition, offset: message.offset, replica });
+        const where = { topic, partition, offset: message.offset, replica, fetchedAt };
+        attachDelivery(decoded.event, where);
       }
       const batch =
         decoded.kind === 'event' ? this.getHandlerByPattern(batchPattern(decoded.contract)) : null;

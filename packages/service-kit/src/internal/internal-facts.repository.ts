@@ -7,6 +7,8 @@ export interface HandledEventFact {
   partition: number | null;
   offset: string | null;
   handledBy: string | null;
+  /** When the consumer had it in hand; null for events recorded before this was kept. */
+  fetchedAt: string | null;
   handledAt: string;
 }
 
@@ -32,6 +34,7 @@ export class InternalFactsRepository {
     const { rows } = await this.pool.query<HandledEventFact>(
       `SELECT event_id::text AS "eventId", event_type AS "eventType", topic,
               kafka_partition AS partition, kafka_offset::text AS offset, handled_by AS "handledBy",
+              to_char(fetched_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "fetchedAt",
               to_char(processed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "handledAt"
          FROM processed_events WHERE correlation_id = $1::uuid ORDER BY processed_at, event_id`,
       [orderId],
