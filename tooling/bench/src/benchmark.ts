@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { ConsumerLagProbe } from './consumer-lag';
+import { calibrate, type Calibration } from './calibration';
 import { startBenchEnvironment, type BenchEnvironment } from './environment';
 import { loadAgent, type LoadProgress } from './load-generator';
 import { describeMachine } from './machine';
@@ -73,9 +74,16 @@ export async function runBenchmark(options: BenchOptions, hooks: BenchHooks): Pr
   const results: StepResult[] = [];
   let statements: Awaited<ReturnType<typeof topStatements>> = [];
   const agent = loadAgent();
+  let calibration: Calibration | null = null;
   try {
     await client.connect();
     lag = await ConsumerLagProbe.connect(environment.brokers, environment.consumerGroups);
+    hooks.say('calibrating: a bare HTTP answer, a one-row commit, a Kafka round trip');
+    calibration = await calibrate(environment.brokers, environment.databaseUrl);
+    hooks.say(
+      `calibration: ${calibration.httpCpuUsPerAnswer} µs CPU per HTTP answer, ` +
+        `${calibration.pgCommitsPerSecond} commits/s, Kafka round trip ${calibration.kafkaRoundTripMsP50} ms`,
+    );
     const context: StepContext = {
       environment,
       client,
@@ -128,7 +136,7 @@ export async function runBenchmark(options: BenchOptions, hooks: BenchHooks): Pr
     await environment.stop();
   }
 
-  return buildReport(options, environment, results, startedAt, {
+  return buildReport(options, environment, results, startedAt, calibration, {
     services: cpuProfileDir ? await summariseCpuProfiles(cpuProfileDir) : {},
     statements,
   });
@@ -169,6 +177,7 @@ async function buildReport(
   environment: BenchEnvironment,
   results: StepResult[],
   startedAt: Date,
+  calibration: Calibration | null,
   profile: NonNullable<BenchReport['profile']>,
 ): Promise<BenchReport> {
   const summary = summarise(results);
@@ -203,6 +212,7 @@ async function buildReport(
     sustained: { rate, requiredRuns: options.runs, history: sustainedHistory(summary) },
     seedClaim: seedClaim(summary, slow),
     targets: targets(summary, rate),
+    calibration,
     profile:
       Object.keys(profile.services).length > 0 || profile.statements.length > 0 ? profile : null,
   };

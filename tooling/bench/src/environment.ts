@@ -98,7 +98,7 @@ const CONSUMED_TOPICS: Record<ServiceName, string[]> = {
 
 /**
  * The system under test, started for the bench alone: Kafka and Postgres (unless given), a fresh
- * database, the three services from their built dist/ with LOG_LEVEL=warn, an SMTP sink in its own
+ * database, the three services from their built dist/ logging as deployed (info, JSON), an SMTP sink in its own
  * process as the notification service's mail server, and products with ample stock.
  *
  * A Kafka or Postgres already running for `pnpm stack` is not reused by default: that stack's
@@ -159,7 +159,9 @@ export async function startBenchEnvironment(
       DATABASE_URL: serviceDatabaseUrl(serverUrl, name, database),
       KAFKA_BROKERS: brokers,
       KAFKA_GROUP_ID: groupId(name),
-      LOG_LEVEL: 'warn',
+      // As deployed: info-level JSON lines (to the step's log files), not a quieter setting.
+      LOG_LEVEL: 'info',
+      LOG_FORMAT: 'json',
       ...(options.cpuProfileDir
         ? {
             BENCH_PROFILE_MAIN: join(findRepoRoot(), 'apps', name, 'dist', 'main.js'),

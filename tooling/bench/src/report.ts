@@ -1,3 +1,4 @@
+import type { Calibration } from './calibration';
 import type { MachineInfo } from './machine';
 import type { ServiceProfile, StatementProfile } from './profile';
 import { STAGES } from './stages';
@@ -70,6 +71,8 @@ export interface BenchReport {
     ratioP99: number | null;
   } | null;
   targets: Target[];
+  /** This machine today, measured in the same run: compare figures of different days by ratio. */
+  calibration: Calibration | null;
   profile: {
     services: Record<string, ServiceProfile>;
     statements: StatementProfile[];
@@ -268,6 +271,7 @@ export function renderMarkdown(report: BenchReport): string {
       ]),
     ),
     '',
+    ...calibrationLines(report),
     '**Accepted** (request due → 202 received)',
     '',
     latencyTable(summary, (label) => label.latencyMs.accepted),
@@ -421,4 +425,49 @@ export function renderMarkdown(report: BenchReport): string {
     }
   }
   return `${out.join('\n')}\n`;
+}
+
+/** Processes that are the system under test, not the bench's own load generator or mail sink. */
+const NOT_THE_SYSTEM = new Set(['load-generator', 'smtp-sink']);
+
+/** CPU the whole system spent per order at this step, in ms (median of the runs). */
+export function cpuMsPerOrder(label: LabelSummary): number | null {
+  const percents = Object.entries(label.resources)
+    .filter(([name]) => !NOT_THE_SYSTEM.has(name))
+    .map(([, usage]) => usage.cpuPercent.median);
+  if (percents.length === 0 || percents.some((percent) => percent === null)) return null;
+  const busy = (percents as number[]).reduce((sum, percent) => sum + percent, 0);
+  return (busy / 100) * (1_000 / label.rate);
+}
+
+function calibrationLines(report: BenchReport): string[] {
+  const calibration = report.calibration;
+  if (!calibration) return [];
+  const commitMs = 1_000 / calibration.pgCommitsPerSecond;
+  const ratio = (value: number | null, unit: number) =>
+    value === null ? '–' : `${formatNumber(value)} (${formatNumber(value / unit)}×)`;
+  return [
+    `**This machine today** (measured first, in the same run): a bare \`node:http\` answer costs ` +
+      `${formatNumber(calibration.httpCpuUsPerAnswer)} µs of CPU; Postgres commits ` +
+      `${formatNumber(calibration.pgCommitsPerSecond)} one-row transactions/s on one connection ` +
+      `(${formatNumber(commitMs)} ms each); a Kafka produce → consume round trip takes ` +
+      `${formatNumber(calibration.kafkaRoundTripMsP50)} ms (p50). Below, each figure and its ratio ` +
+      'to the matching calibration: compare days by the ratios.',
+    '',
+    table(
+      [
+        'Step',
+        'accepted p50 ms (× commit)',
+        'CONFIRMED p50 ms (× Kafka round trip)',
+        'CPU per order ms (× bare answer)',
+      ],
+      report.summary.map((label) => [
+        label.label,
+        ratio(label.latencyMs.accepted.p50.median, commitMs),
+        ratio(label.latencyMs.confirmed.p50.median, calibration.kafkaRoundTripMsP50),
+        ratio(cpuMsPerOrder(label), calibration.httpCpuUsPerAnswer / 1_000),
+      ]),
+    ),
+    '',
+  ];
 }
