@@ -1,17 +1,18 @@
 # syntax=docker/dockerfile:1
-# The image of every service, cut per service by two build arguments (docker-compose.yml sets
-# them). Build from the repository root:
+# The image of every app under apps/ (the three services and the flow console), cut per app by
+# two build arguments (docker-compose.yml sets them). Build from the repository root:
 #   docker build --build-arg SERVICE=order-service --build-arg PORT=3000 -t order-flow/order-service .
 #
-# prune:   turbo prune keeps only the service and the workspace packages it depends on, so
+# prune:   turbo prune keeps only the app and the workspace packages it depends on, so
 #          no list of package.json files is kept here and the install layer is rebuilt only
 #          when one of those manifests or their part of the lockfile changes.
-# build:   frozen install, turbo build, then pnpm deploy --prod: the service with production
+# build:   frozen install, turbo build, then pnpm deploy --prod: the app with production
 #          dependencies only, workspace packages copied in. tooling/ is a devDependency at
-#          most, so nothing of it reaches the image (tooling/deploy-check proves it).
-# runtime: node, the deployed node_modules, dist, the migrations and db-init.js.
+#          most, so nothing of it reaches the image (tooling/deploy-check proves it). Then the
+#          app's own files are gathered: dist, and its migrations or web pages if it has them.
+# runtime: node, the deployed node_modules, those files and db-init.js.
 
-# ---- prune: the service's slice of the workspace (out/json: manifests + lockfile, out/full: sources) ----
+# ---- prune: the app's slice of the workspace (out/json: manifests + lockfile, out/full: sources) ----
 FROM node:20-bookworm-slim AS prune
 ARG SERVICE
 ARG PORT
@@ -24,7 +25,7 @@ WORKDIR /repo
 COPY . .
 RUN turbo prune @shop/${SERVICE} --docker
 
-# ---- build: install the slice, build the service and its workspace dependencies, deploy it ----
+# ---- build: install the slice, build the app and its workspace dependencies, deploy it ----
 FROM node:20-bookworm-slim AS build
 ARG SERVICE
 # corepack is unreliable here (registry signatures); install the pinned pnpm with npm.
@@ -51,33 +52,41 @@ RUN pnpm turbo run build --filter=@shop/${SERVICE}...
 
 # Production dependencies only, workspace packages copied in rather than linked. pnpm 9's
 # deploy resolves again against the workspace lockfile, so it may reach the registry. Without
-# hoist-workspace-packages=false it also hoists a link back to /repo/apps/<service>, which
+# hoist-workspace-packages=false it also hoists a link back to /repo/apps/<app>, which
 # would dangle in the image.
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
     pnpm --filter=@shop/${SERVICE} deploy --prod --config.hoist-workspace-packages=false \
       --store-dir=/pnpm/store /out \
  && test -f apps/${SERVICE}/dist/main.js
 
-# ---- runtime: what the service runs, and nothing else ----
+# The app's own files, gathered here because COPY cannot skip a folder that an app lacks: dist
+# always; prisma/migrations (a service applies them at start) and web (the flow console's
+# pages) where the app has them. The paths stay as in apps/<app>, where dist looks for them.
+RUN mkdir /app-files \
+ && cd apps/${SERVICE} \
+ && cp -a --parents dist /app-files/ \
+ && if [ -d prisma/migrations ]; then cp -a --parents prisma/migrations /app-files/; fi \
+ && if [ -d web ]; then cp -a --parents web /app-files/; fi
+
+# ---- runtime: what the app runs, and nothing else ----
 FROM node:20-bookworm-slim AS runtime
 ARG SERVICE
 ARG PORT
 ENV NODE_ENV=production \
     PORT=${PORT}
 WORKDIR /app
-# Named one by one (not all of /out, which also holds the app's src and tests) so the image's
-# content is read here. dist finds its migrations at ../prisma/migrations.
+# Not all of /out, which also holds the app's src and tests: its manifest, its production
+# dependencies and the files gathered above.
 COPY --from=build --chown=node:node /out/package.json ./
 COPY --from=build --chown=node:node /out/node_modules ./node_modules
-COPY --from=build --chown=node:node /repo/apps/${SERVICE}/dist ./dist
-COPY --from=build --chown=node:node /repo/apps/${SERVICE}/prisma/migrations ./prisma/migrations
+COPY --from=build --chown=node:node /app-files/ ./
 # docker-compose's one-shot db-init runs this from the order-service image.
 COPY --chown=node:node docker/db-init.js ./docker/
 USER node
 EXPOSE ${PORT}
-# Slim images have no curl: Node's fetch checks the service's readiness endpoint.
+# Slim images have no curl: Node's fetch checks the app's readiness endpoint.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=6 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.PORT+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# The same start command as the local stack (package.json "start"): the service validates its
-# config, applies its migrations, ensures its topics, serves HTTP.
+# The same start command as the local stack (package.json "start"): the app validates its
+# config and serves HTTP (a service first applies its migrations and ensures its topics).
 CMD ["node", "dist/main.js"]

@@ -1,16 +1,20 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { promisify } from 'node:util';
 import {
-  APP_SERVICES,
+  APPS,
+  APP_PORTS,
   DEVSTACK_KAFKA_FILE,
   DOCKERFILE,
+  FLOW_CONSOLE,
   INFRA_SERVICES,
   REPO_ROOT,
-  SERVICE_PORTS,
+  SCALABLE_SERVICES,
+  SERVICES,
   argsOf,
   buildOf,
   commandArgv,
+  consoleUrlsVariable,
   dependsOnConditions,
   environmentOf,
   execForm,
@@ -42,10 +46,17 @@ describe('docker-compose.yml', () => {
     expect(compose).not.toHaveProperty('version');
   });
 
-  it('defines kafka, postgres, maildev, db-init and the three services', () => {
+  it('defines kafka, postgres, maildev, db-init, the three services and the flow console', () => {
     expect(Object.keys(compose.services ?? {})).toEqual(
-      expect.arrayContaining([...INFRA_SERVICES, ...APP_SERVICES]),
+      expect.arrayContaining([...INFRA_SERVICES, ...APPS]),
     );
+  });
+
+  it('knows every app under apps/ (the checks below cover each)', () => {
+    const apps = readdirSync(repoPath('apps')).filter((dir) =>
+      existsSync(repoPath('apps', dir, 'package.json')),
+    );
+    expect(apps.sort()).toEqual([...APPS].sort());
   });
 
   it(`runs the same Kafka version as the local stack (${DEVSTACK_KAFKA_FILE})`, () => {
@@ -124,12 +135,12 @@ describe('docker-compose.yml', () => {
     );
   });
 
-  describe.each(APP_SERVICES)('%s', (name) => {
+  describe.each(APPS)('%s', (name) => {
     it(`is built from the one ${DOCKERFILE}, with the repository as context and its SERVICE and PORT`, () => {
       expect(buildOf(service(name))).toEqual({
         context: '.',
         dockerfile: DOCKERFILE,
-        args: { SERVICE: name, PORT: String(SERVICE_PORTS[name]) },
+        args: { SERVICE: name, PORT: String(APP_PORTS[name]) },
       });
       // SERVICE names the app folder whose package is @shop/<SERVICE> (turbo prune's target).
       const app = workspacePackages().find((pkg) => pkg.dir === `apps/${name}`);
@@ -152,43 +163,31 @@ describe('docker-compose.yml', () => {
 
     it('listens on its own port and the healthcheck probes that port', () => {
       const env = environmentOf(service(name));
-      expect(env.PORT).toBe(String(SERVICE_PORTS[name]));
+      expect(env.PORT).toBe(String(APP_PORTS[name]));
       expect(healthcheckText(service(name))).toContain(`http://127.0.0.1:${env.PORT}/health`);
     });
 
-    it('publishes its port (fixed for order-service, ephemeral for the scalable ones)', () => {
+    it('publishes its port (ephemeral for the scalable services, fixed for the others)', () => {
       const ports = portMappings(service(name));
-      expect(ports.map((port) => port.target)).toContain(SERVICE_PORTS[name]);
-      if (name === 'order-service') {
-        expect(ports).toContainEqual({ target: 3000, published: '3000' });
-      } else {
+      expect(ports.map((port) => port.target)).toContain(APP_PORTS[name]);
+      if ((SCALABLE_SERVICES as readonly string[]).includes(name)) {
         // `docker compose up --scale <name>=2` needs no fixed host port.
         for (const port of ports) expect(port.published).toBeUndefined();
+      } else {
+        const port = APP_PORTS[name];
+        expect(ports).toContainEqual({ target: port, published: String(port) });
       }
     });
 
-    it('waits for healthy Kafka and Postgres and for db-init to complete', () => {
-      const conditions = dependsOnConditions(service(name));
-      expect(conditions.kafka).toBe('service_healthy');
-      expect(conditions.postgres).toBe('service_healthy');
-      expect(conditions['db-init']).toBe('service_completed_successfully');
-      if (name === 'notification-service') expect(conditions.maildev).toBe('service_healthy');
+    it('reaches Kafka by its compose service name', () => {
+      expect(environmentOf(service(name)).KAFKA_BROKERS).toBe('kafka:9092');
     });
 
-    it('reaches Kafka, Postgres (as its own role) and SMTP by their compose service names', () => {
-      const env = environmentOf(service(name));
-      expect(env.KAFKA_BROKERS).toBe('kafka:9092');
-      const url = new URL(env.DATABASE_URL ?? '');
-      expect(url.hostname).toBe('postgres');
-      expect(url.port).toBe('5432');
-      expect(url.pathname).toBe('/shop');
-      expect(url.username).toBe(roleOf(name));
-      if (name === 'notification-service') expect(env.SMTP_URL).toBe('smtp://maildev:1025');
-    });
-
-    it('restarts unless stopped and runs under an init process', () => {
+    it('restarts unless stopped, runs under an init process, and has time to stop gracefully', () => {
       expect(service(name).restart).toBe('unless-stopped');
       expect(service(name).init).toBe(true);
+      expect(service(name).stop_grace_period).toBe(service('order-service').stop_grace_period);
+      expect(service(name).stop_grace_period).toMatch(/^\d+s$/);
     });
 
     it('starts with the same command as the local stack (the image CMD, node dist/main.js)', () => {
@@ -203,6 +202,54 @@ describe('docker-compose.yml', () => {
       const override = commandArgv(service(name).command);
       if (override !== undefined) expect(override).toEqual(imageCommand);
       expect(service(name).entrypoint).toBeUndefined();
+    });
+  });
+
+  describe.each(SERVICES)('%s, a service with a database', (name) => {
+    it('waits for healthy Kafka and Postgres and for db-init to complete', () => {
+      const conditions = dependsOnConditions(service(name));
+      expect(conditions.kafka).toBe('service_healthy');
+      expect(conditions.postgres).toBe('service_healthy');
+      expect(conditions['db-init']).toBe('service_completed_successfully');
+      if (name === 'notification-service') expect(conditions.maildev).toBe('service_healthy');
+    });
+
+    it('reaches Postgres (as its own role) and SMTP by their compose service names', () => {
+      const env = environmentOf(service(name));
+      const url = new URL(env.DATABASE_URL ?? '');
+      expect(url.hostname).toBe('postgres');
+      expect(url.port).toBe('5432');
+      expect(url.pathname).toBe('/shop');
+      expect(url.username).toBe(roleOf(name));
+      if (name === 'notification-service') expect(env.SMTP_URL).toBe('smtp://maildev:1025');
+    });
+  });
+
+  describe(`${FLOW_CONSOLE}, the read-only observer`, () => {
+    const flowConsole = () => service(FLOW_CONSOLE);
+
+    it('starts once Kafka and every service are healthy, and needs no database', () => {
+      const conditions = dependsOnConditions(flowConsole());
+      expect(conditions).toEqual({
+        kafka: 'service_healthy',
+        ...Object.fromEntries(SERVICES.map((name) => [name, 'service_healthy'])),
+      });
+      expect(environmentOf(flowConsole())).not.toHaveProperty('DATABASE_URL');
+    });
+
+    it.each(SERVICES)(
+      'finds %s by its compose service name (every replica, when scaled)',
+      (name) => {
+        const urls = environmentOf(flowConsole())[consoleUrlsVariable(name)];
+        expect(urls).toBe(`http://${name}:${APP_PORTS[name]}`);
+      },
+    );
+
+    it('reads Kafka in its own consumer group', () => {
+      const groupId = environmentOf(flowConsole()).KAFKA_GROUP_ID;
+      expect(groupId).toBe(FLOW_CONSOLE);
+      for (const name of SERVICES)
+        expect(environmentOf(service(name)).KAFKA_GROUP_ID).not.toBe(groupId);
     });
   });
 });

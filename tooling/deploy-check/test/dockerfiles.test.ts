@@ -1,8 +1,11 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import {
-  APP_SERVICES,
+  APPS,
+  APP_PORTS,
   DOCKERFILE,
-  SERVICE_PORTS,
+  FLOW_CONSOLE,
+  SERVICES,
   argsOf,
   copyInstructions,
   dockerignoreRules,
@@ -55,12 +58,14 @@ describe('.dockerignore', () => {
       '.npmrc',
       '.pnpmfile.cjs',
       ...workspacePackages().flatMap((pkg) => [`${pkg.dir}/package.json`, `${pkg.dir}/src`]),
+      // What the images ship besides dist.
+      ...APPS.flatMap((app) => [`apps/${app}/prisma/migrations`, `apps/${app}/web`]),
     ].filter((path) => existsSync(repoPath(path)));
     expect(needed.filter((path) => isIgnored(ignoreRules, path))).toEqual([]);
   });
 });
 
-describe(`${DOCKERFILE}: one for every service`, () => {
+describe(`${DOCKERFILE}: one for every app`, () => {
   const instructions = loadDockerfile();
   const allStages = stages(instructions);
   const runtime = allStages.at(-1)!;
@@ -79,11 +84,11 @@ describe(`${DOCKERFILE}: one for every service`, () => {
     for (const stage of allStages) expect(stage.image).toMatch(/^node:20[-.\w]*$/);
   });
 
-  it('is cut per service by the SERVICE and PORT build args, naming no service or port itself', () => {
+  it('is cut per app by the SERVICE and PORT build args, naming no app or port itself', () => {
     const text = instructions.map((instruction) => instruction.args).join('\n');
-    for (const service of APP_SERVICES) {
-      expect(text).not.toContain(service);
-      expect(text).not.toMatch(new RegExp(`\\b${SERVICE_PORTS[service]}\\b`));
+    for (const app of APPS) {
+      expect(text).not.toContain(app);
+      expect(text).not.toMatch(new RegExp(`\\b${APP_PORTS[app]}\\b`));
     }
     // Docker forgets an ARG at each FROM: a stage that uses one must declare it again.
     for (const stage of allStages) {
@@ -139,13 +144,13 @@ describe(`${DOCKERFILE}: one for every service`, () => {
       expect(sources).toContain('.pnpmfile.cjs');
   });
 
-  it('builds the service with turbo, with a pinned Prisma schema engine path in the build stage only', () => {
+  it('builds the app with turbo, with a pinned Prisma schema engine path in the build stage only', () => {
     expect(stageCommands(build)).toContain('pnpm turbo run build --filter=@shop/${SERVICE}...');
     expect(envOf(build).PRISMA_SCHEMA_ENGINE_BINARY).toMatch(/^\/\S+/);
     expect(envOf(runtime)).not.toHaveProperty('PRISMA_SCHEMA_ENGINE_BINARY');
   });
 
-  it('deploys the service with production dependencies only for the runtime stage', () => {
+  it('deploys the app with production dependencies only for the runtime stage', () => {
     const deploy = stageCommands(build).find((command) => /^pnpm\b.*\bdeploy\b/.test(command));
     expect(deploy).toMatch(/--filter=@shop\/\$\{SERVICE\}/);
     expect(deploy).toMatch(/--prod\b/);
@@ -158,27 +163,40 @@ describe(`${DOCKERFILE}: one for every service`, () => {
     );
   });
 
-  it('ships the prisma migrations next to dist, where the service looks for them', () => {
-    const runtimeCopies = copyInstructions(runtime.instructions);
-    const destination = (suffix: string) =>
-      runtimeCopies.find((copy) => copy.sources.some((source) => source.endsWith(suffix)))
-        ?.destination;
-    const workdir = workdirOf(build);
-    expect(destination(`${workdir}/apps/\${SERVICE}/dist`)).toMatch(/^(\.\/)?dist\/?$/);
-    expect(destination(`${workdir}/apps/\${SERVICE}/prisma/migrations`)).toMatch(
-      /^(\.\/)?prisma\/migrations\/?$/,
+  // COPY cannot skip a source that is missing, so the build stage gathers what the app ships.
+  it('gathers dist, and the migrations or pages an app has, into what the runtime copies to /app', () => {
+    const gather = keywordArgs(build, 'RUN').find((args) => /\bcp\b.*\bdist\b/.test(args));
+    expect(gather).toBeDefined();
+    const folder = /\bmkdir\s+(\/\S+)/.exec(gather!)?.[1];
+    expect(folder).toBeDefined();
+    expect(gather).toContain('cd apps/${SERVICE}');
+    // What each app gets is proven by the image replay (image.test.ts); here, that all are named.
+    for (const path of ['dist', 'prisma/migrations', 'web'])
+      expect(gather).toMatch(new RegExp(`\\s${path}\\s`));
+    const fromGathered = copyInstructions(runtime.instructions).filter((copy) =>
+      copy.sources.some((source) => normalise(source) === folder),
     );
-    for (const service of APP_SERVICES) {
-      const migrations = repoPath('apps', service, 'prisma', 'migrations');
-      expect({ service, migrations: existsSync(migrations) }).toEqual({
-        service,
-        migrations: true,
-      });
-      // service.ts: join(__dirname, '..', 'prisma', 'migrations') from dist/.
-      expect(readFileSync(repoPath('apps', service, 'src', 'service.ts'), 'utf8')).toMatch(
-        /join\(__dirname,\s*'\.\.',\s*'prisma',\s*'migrations'\)/,
-      );
-    }
+    expect(fromGathered).toEqual([
+      expect.objectContaining({ from: build.name, destination: './' }),
+    ]);
+  });
+
+  it.each(SERVICES)('ships %s its migrations, at ../prisma/migrations from dist', (service) => {
+    expect(existsSync(repoPath('apps', service, 'prisma', 'migrations'))).toBe(true);
+    // service.ts: join(__dirname, '..', 'prisma', 'migrations') from dist/.
+    expect(readFileSync(repoPath('apps', service, 'src', 'service.ts'), 'utf8')).toMatch(
+      /join\(__dirname,\s*'\.\.',\s*'prisma',\s*'migrations'\)/,
+    );
+  });
+
+  it(`ships ${FLOW_CONSOLE} its pages, at ../../web from dist/api`, () => {
+    const web = repoPath('apps', FLOW_CONSOLE, 'web');
+    for (const page of ['index.html', 'journey.html'])
+      expect({ page, exists: existsSync(join(web, page)) }).toEqual({ page, exists: true });
+    // src/api/pages.controller.ts, compiled to dist/api/: WEB_DIR = <app>/web.
+    expect(
+      readFileSync(repoPath('apps', FLOW_CONSOLE, 'src', 'api', 'pages.controller.ts'), 'utf8'),
+    ).toMatch(/WEB_DIR = join\(__dirname,\s*'\.\.',\s*'\.\.',\s*'web'\)/);
   });
 
   it('runs the final stage as a non-root user', () => {
@@ -195,7 +213,7 @@ describe(`${DOCKERFILE}: one for every service`, () => {
     expect(healthcheck).toContain('/health');
   });
 
-  it('starts the service with node dist/main.js', () => {
+  it('starts the app with node dist/main.js', () => {
     const cmd = keywordArgs(runtime, 'CMD').at(-1);
     expect(execForm(cmd!)).toEqual(['node', 'dist/main.js']);
   });

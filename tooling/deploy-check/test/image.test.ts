@@ -1,18 +1,20 @@
 import { lstatSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { ImageReplay, replayImage, type ReplayedImage } from './image';
+import { BUILD_STAND_IN, ImageReplay, replayImage, type ReplayedImage } from './image';
 import {
-  APP_SERVICES,
-  SERVICE_PORTS,
+  APPS,
+  APP_PORTS,
+  FLOW_CONSOLE,
+  SERVICES,
+  isService,
   loadDockerfile,
   productionWorkspaceClosure,
   repoPath,
   stageNamed,
   stages,
   toolingPackageNames,
-  workdirOf,
   workspacePackages,
-  type AppService,
+  type App,
 } from './repo';
 
 const instructions = loadDockerfile();
@@ -49,46 +51,49 @@ function shopPackagesIn(paths: string[]): string[] {
   return [...names].sort();
 }
 
-// The three replays run side by side (each is mostly pnpm deploy, a few seconds).
-const replays = new Map<AppService, Promise<ReplayedImage>>();
+// The replays run side by side (each is mostly turbo prune and pnpm deploy, seconds each).
+const replays = new Map<App, Promise<ReplayedImage>>();
 const temporary: ImageReplay[] = [];
 
 beforeAll(async () => {
-  for (const service of APP_SERVICES) {
-    const replay = new ImageReplay(service, {
-      SERVICE: service,
-      PORT: String(SERVICE_PORTS[service]),
-    });
+  for (const app of APPS) {
+    const replay = new ImageReplay(app, { SERVICE: app, PORT: String(APP_PORTS[app]) });
     temporary.push(replay);
-    replays.set(service, replayImage(replay, dockerStages));
+    replays.set(app, replayImage(replay, dockerStages));
   }
   await Promise.allSettled(replays.values());
-});
+}, 300_000);
 
 afterAll(() => {
   for (const replay of temporary) replay.remove();
 });
 
-describe.each(APP_SERVICES)('the %s image, replayed from the Dockerfile', (service) => {
-  let image: ReplayedImage;
-  let paths: string[];
-
+/** The replayed image of an app and its paths relative to /app. */
+function imageOf(app: App): () => { image: ReplayedImage; paths: string[]; files: string[] } {
+  let state: { image: ReplayedImage; paths: string[]; files: string[] } | undefined;
   beforeAll(async () => {
-    image = await replays.get(service)!;
-    paths = walk(image.app);
+    const image = await replays.get(app)!;
+    const paths = walk(image.app);
+    state = { image, paths, files: paths.map((path) => relative(image.app, path)) };
   });
+  return () => state!;
+}
+
+describe.each(APPS)('the %s image, replayed from the Dockerfile', (app) => {
+  const replayed = imageOf(app);
 
   it('installs with the frozen lockfile from what the build stage copies before installing', () => {
-    expect(image.installError).toBeUndefined();
+    expect(replayed().image.installError).toBeUndefined();
   });
 
-  it('holds the production workspace packages of the service and none from tooling/', () => {
-    const shipped = shopPackagesIn(paths);
-    expect(shipped).toEqual(productionWorkspaceClosure(`@shop/${service}`));
+  it('holds the production workspace packages of the app and none from tooling/', () => {
+    const shipped = shopPackagesIn(replayed().paths);
+    expect(shipped).toEqual(productionWorkspaceClosure(`@shop/${app}`));
     expect(shipped.filter((name) => tooling.includes(name))).toEqual([]);
   });
 
   it('holds no copy of a tooling package, under any name or folder', () => {
+    const { image, paths } = replayed();
     const copies = paths
       .filter((path) => path.endsWith('/package.json') && !lstatSync(path).isSymbolicLink())
       .filter((path) => {
@@ -99,6 +104,7 @@ describe.each(APP_SERVICES)('the %s image, replayed from the Dockerfile', (servi
   });
 
   it('is self-contained: every symlink resolves to a file inside the image', () => {
+    const { image, paths } = replayed();
     const escaping = paths
       .filter((path) => lstatSync(path).isSymbolicLink())
       .filter((path) => {
@@ -111,48 +117,103 @@ describe.each(APP_SERVICES)('the %s image, replayed from the Dockerfile', (servi
     expect(escaping.map((path) => relative(image.app, path))).toEqual([]);
   });
 
-  it('holds its package.json, migrations and db-init.js; dist is its own build output', () => {
+  it(`holds its package.json, node_modules, dist, db-init.js and ${isService(app) ? 'prisma/' : 'web/'}, nothing else`, () => {
+    const { image, files } = replayed();
+    expect(files.filter((file) => !file.includes('/')).sort()).toEqual(
+      ['dist', 'docker', 'node_modules', 'package.json', isService(app) ? 'prisma' : 'web'].sort(),
+    );
     expect(JSON.parse(readFileSync(join(image.app, 'package.json'), 'utf8')).name).toBe(
-      `@shop/${service}`,
+      `@shop/${app}`,
     );
-    const migrations = paths.filter((path) =>
-      /^prisma\/migrations\/[^/]+\/migration\.sql$/.test(relative(image.app, path)),
+    expect(files).toContain('docker/db-init.js');
+  });
+
+  it("holds the build's dist where the start command runs it (dist/main.js)", () => {
+    // The replay writes a stand-in where the turbo build writes (its sources are checked below).
+    expect(readFileSync(join(replayed().image.app, 'dist', 'main.js'), 'utf8')).toBe(
+      BUILD_STAND_IN,
     );
-    expect(migrations.length).toBeGreaterThan(0);
-    expect(paths.map((path) => relative(image.app, path))).toContain('docker/db-init.js');
-    // The one thing not replayed (no turbo build here): checked below through its sources.
-    expect(image.replay.skippedBuildOutputs).toEqual([
-      `${workdirOf(dockerStages.build)}/apps/${service}/dist`,
-    ]);
   });
 });
 
+describe.each(SERVICES)('the %s image: its database', (service) => {
+  const replayed = imageOf(service);
+
+  it('holds every committed migration under prisma/migrations, and nothing else of prisma/', () => {
+    const { files } = replayed();
+    const committed = readdirSync(repoPath('apps', service, 'prisma', 'migrations'));
+    const shipped = files.filter((file) => file.startsWith('prisma/'));
+    expect(shipped.filter((file) => !file.startsWith('prisma/migrations'))).toEqual([]);
+    const folders = shipped.filter((file) => /^prisma\/migrations\/[^/]+$/.test(file));
+    expect(folders.map((file) => file.slice('prisma/migrations/'.length)).sort()).toEqual(
+      committed.sort(),
+    );
+    expect(shipped.filter((file) => file.endsWith('/migration.sql')).length).toBeGreaterThan(0);
+  });
+});
+
+describe(`the ${FLOW_CONSOLE} image: its pages`, () => {
+  const replayed = imageOf(FLOW_CONSOLE);
+
+  it('holds the pages dist serves from <app>/web (index.html, journey.html and their assets)', () => {
+    const { files } = replayed();
+    expect(files).toEqual(expect.arrayContaining(['web/index.html', 'web/journey.html']));
+    const pages = readdirSync(repoPath('apps', FLOW_CONSOLE, 'web')).map((file) => `web/${file}`);
+    expect(files.filter((file) => file.startsWith('web/')).sort()).toEqual(pages.sort());
+  });
+});
+
+/** Each import specifier of the TypeScript sources a package compiles into dist. */
+function importsOf(dir: string): Array<{ file: string; specifier: string }> {
+  const found: Array<{ file: string; specifier: string }> = [];
+  for (const file of walk(repoPath(dir, 'src'))) {
+    if (!/\.ts$/.test(file) || /\.spec\.ts$/.test(file) || file.includes('/generated/')) continue;
+    const text = readFileSync(file, 'utf8');
+    for (const [, specifier] of text.matchAll(/(?:from\s+|import\(|require\()['"]([^'"]+)['"]/g))
+      found.push({ file, specifier: specifier! });
+  }
+  return found;
+}
+
 // dist is the one part of the image not replayed (no turbo build here): its sources are read.
-describe.each(APP_SERVICES)('the sources compiled into the %s image', (service) => {
+describe.each(APPS)('the sources compiled into the %s image', (app) => {
+  const byName = new Map(workspacePackages().map((pkg) => [pkg.manifest.name, pkg.dir]));
+  const shipped = [`@shop/${app}`, ...productionWorkspaceClosure(`@shop/${app}`)];
+
   it('imports no tooling package', () => {
-    const byName = new Map(workspacePackages().map((pkg) => [pkg.manifest.name, pkg.dir]));
-    const shipped = [`@shop/${service}`, ...productionWorkspaceClosure(`@shop/${service}`)];
     const offending: string[] = [];
     for (const name of shipped) {
-      const src = repoPath(byName.get(name)!, 'src');
-      for (const file of walk(src)) {
-        if (!/\.ts$/.test(file) || /\.spec\.ts$/.test(file) || file.includes('/generated/'))
-          continue;
-        const text = readFileSync(file, 'utf8');
-        for (const [, specifier] of text.matchAll(
-          /(?:from\s+|import\(|require\()['"]([^'"]+)['"]/g,
-        )) {
-          const toolingPackage = tooling.some(
-            (pkg) => specifier === pkg || specifier!.startsWith(`${pkg}/`),
-          );
-          const toolingFolder =
-            specifier!.startsWith('.') &&
-            !relative(repoPath('tooling'), resolve(dirname(file), specifier!)).startsWith('..');
-          if (toolingPackage || toolingFolder)
-            offending.push(`${relative(repoPath(), file)} imports ${specifier}`);
-        }
+      for (const { file, specifier } of importsOf(byName.get(name)!)) {
+        const toolingPackage = tooling.some(
+          (pkg) => specifier === pkg || specifier.startsWith(`${pkg}/`),
+        );
+        const toolingFolder =
+          specifier.startsWith('.') &&
+          !relative(repoPath('tooling'), resolve(dirname(file), specifier)).startsWith('..');
+        if (toolingPackage || toolingFolder)
+          offending.push(`${relative(repoPath(), file)} imports ${specifier}`);
       }
     }
     expect(offending).toEqual([]);
+  });
+
+  it('imports workspace code only from packages/ it ships, never across folders', () => {
+    const offending: string[] = [];
+    for (const name of shipped) {
+      const dir = byName.get(name)!;
+      for (const { file, specifier } of importsOf(dir)) {
+        const workspace = /^(@shop\/[^/]+)/.exec(specifier)?.[1];
+        const shippedFromPackages =
+          workspace === name ||
+          (shipped.includes(workspace!) && byName.get(workspace!)!.startsWith('packages/'));
+        const escapes =
+          specifier.startsWith('.') &&
+          relative(repoPath(dir), resolve(dirname(file), specifier)).startsWith('..');
+        if ((workspace !== undefined && !shippedFromPackages) || escapes)
+          offending.push(`${relative(repoPath(), file)} imports ${specifier}`);
+      }
+    }
+    expect(offending).toEqual([]);
+    for (const name of shipped.slice(1)) expect(byName.get(name)).toMatch(/^packages\//);
   });
 });

@@ -1,11 +1,12 @@
 // Replaying the Dockerfile without Docker: its own `turbo prune`, frozen install and
-// `pnpm deploy` commands and its COPY instructions, each stage's filesystem standing in a
-// temporary directory (`<tmp>/<stage>/...` for the stage's absolute paths). What the runtime
-// stage copies there is what the image holds.
+// `pnpm deploy` commands, its other build-stage RUNs (in sh) and its COPY instructions, each
+// stage's filesystem standing in a temporary directory (`<tmp>/<stage>/...` for the stage's
+// absolute paths). What the runtime stage copies there is what the image holds.
 //
-// Not replayed: tool installs (`npm i -g`, their pins are checked statically), guards, and the
-// turbo build (tens of seconds per service): the image's dist is checked through the sources
-// it is compiled from.
+// Not replayed: tool installs (`npm i -g`, their pins are checked statically), the guards that
+// share a RUN with a replayed command, and the turbo build (tens of seconds per app): a stand-in
+// dist/main.js takes its place, and the image's dist is checked through the sources it is
+// compiled from.
 import { execFile, execFileSync } from 'node:child_process';
 import {
   existsSync,
@@ -15,6 +16,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -27,8 +29,9 @@ import {
   substitute,
   stageCommands,
   workdirOf,
-  type AppService,
+  type App,
   type CopyInstruction,
+  type Instruction,
   type Stage,
 } from './repo';
 
@@ -81,13 +84,14 @@ export function findCommand(
     .map((token) => token.replace(/^(['"])(.*)\1$/, '$2'));
 }
 
+/** What the replay writes where the turbo build would write the app's dist/main.js. */
+export const BUILD_STAND_IN = '// stands in for the turbo build, which the replay does not run\n';
+
 export class ImageReplay {
   readonly dir = mkdtempSync(join(tmpdir(), 'deploy-check-image-'));
-  /** COPY --from sources the replay did not produce because they are build outputs. */
-  readonly skippedBuildOutputs: string[] = [];
 
   constructor(
-    readonly service: AppService,
+    readonly app: App,
     readonly buildArgs: Record<string, string>,
   ) {}
 
@@ -127,13 +131,8 @@ export class ImageReplay {
         const source = substitute(raw, args, '');
         const from =
           copy.from === undefined ? join(REPO_ROOT, source) : this.inStage(copy.from, source);
-        if (!existsSync(from)) {
-          if (copy.from !== undefined && /\/dist\/?$/.test(source)) {
-            this.skippedBuildOutputs.push(source);
-            continue;
-          }
+        if (!existsSync(from))
           throw new Error(`COPY source ${source} (line ${copy.line}) does not exist: ${from}`);
-        }
         const isDirectory = statSync(from).isDirectory();
         const intoDirectory = !isDirectory && /(^|\/)\.?\/?$/.test(destination);
         const to = intoDirectory ? join(target, basename(from)) : target;
@@ -176,6 +175,35 @@ export class ImageReplay {
     });
   }
 
+  /**
+   * Stands in for the stage's `turbo run build`: the app's dist/main.js as BUILD_STAND_IN, so
+   * what the later instructions do with dist is replayed.
+   */
+  standInForBuild(stage: Stage): void {
+    findCommand(stage, /^pnpm turbo run build\b/, this.buildArgs);
+    const dist = this.inStage(stage.name, `${workdirOf(stage)}/apps/${this.app}/dist`);
+    mkdirSync(dist, { recursive: true });
+    writeFileSync(join(dist, 'main.js'), BUILD_STAND_IN);
+  }
+
+  /**
+   * Any other RUN, as Docker runs it: in sh, from the stage's working directory, with the
+   * stage's ENV and build args in the environment; absolute paths (a word starting with `/`)
+   * mapped into the replay.
+   */
+  async shell(stage: Stage, instruction: Instruction): Promise<void> {
+    const script = instruction.args
+      .replace(/^(--\S+\s+)+/, '')
+      .replace(
+        /(^|\s)(\/[^\s;&|]*)/g,
+        (_whole, before: string, path: string) => before + this.inStage(stage.name, path),
+      );
+    await run('sh', ['-ec', script], {
+      cwd: this.inStage(stage.name, workdirOf(stage)),
+      env: { ...envOf(stage), ...stageArgs(stage, this.buildArgs) },
+    });
+  }
+
   remove(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
@@ -199,29 +227,36 @@ export interface ReplayedImage {
 }
 
 /**
- * The whole replay for one service: prune, the build stage's copies with its frozen install
- * between the manifests and the sources, its deploy, then the runtime stage's copies.
+ * The whole replay for one app: prune, the build stage instruction by instruction (its copies,
+ * its frozen install, the build's stand-in, its deploy, any other RUN in sh), then the runtime
+ * stage's copies.
  */
 export async function replayImage(
   replay: ImageReplay,
   stagesByName: { prune: Stage; build: Stage; runtime: Stage },
 ): Promise<ReplayedImage> {
   const { prune, build, runtime } = stagesByName;
-  const install = build.instructions.findIndex(
-    (instruction) => instruction.keyword === 'RUN' && /\bpnpm install\b/.test(instruction.args),
-  );
-  if (install === -1) throw new Error(`stage "${build.name}" runs no pnpm install`);
-  const copies = (from: number, to?: number) =>
-    copyInstructions(build.instructions.slice(from, to));
+  let installError: Error | undefined;
 
   await replay.prune(prune);
-  replay.copy(build, copies(0, install));
-  const installError = await replay.frozenInstall(build).then(
-    () => undefined,
-    (error: Error) => error,
-  );
-  replay.copy(build, copies(install));
-  await replay.deploy(build);
+  for (const instruction of build.instructions) {
+    if (instruction.keyword === 'COPY' || instruction.keyword === 'ADD') {
+      replay.copy(build, copyInstructions([instruction]));
+    } else if (instruction.keyword !== 'RUN' || /^npm i(nstall)? -g\b/.test(instruction.args)) {
+      continue; // FROM, ARG, ENV, WORKDIR are read where needed; tool installs are not replayed.
+    } else if (/\bpnpm install\b/.test(instruction.args)) {
+      installError = await replay.frozenInstall(build).then(
+        () => undefined,
+        (error: Error) => error,
+      );
+    } else if (/\bturbo run build\b/.test(instruction.args)) {
+      replay.standInForBuild(build);
+    } else if (/\bpnpm\b.*\bdeploy\b/.test(instruction.args)) {
+      await replay.deploy(build);
+    } else {
+      await replay.shell(build, instruction);
+    }
+  }
   replay.copy(runtime, copyInstructions(runtime.instructions), { move: true });
   return {
     replay,

@@ -7,27 +7,64 @@ import { parse } from 'yaml';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 
-export const APP_SERVICES = ['order-service', 'inventory-service', 'notification-service'] as const;
-export type AppService = (typeof APP_SERVICES)[number];
+/** The services: each owns a database (migrations, DATABASE_URL, a role) and Kafka topics. */
+export const SERVICES = ['order-service', 'inventory-service', 'notification-service'] as const;
+export type Service = (typeof SERVICES)[number];
+
+/** The read-only observer: Kafka and the services' HTTP endpoints, no database. */
+export const FLOW_CONSOLE = 'flow-console';
+
+/** Everything under apps/: each is an image of the one Dockerfile and a compose service. */
+export const APPS = [...SERVICES, FLOW_CONSOLE] as const;
+export type App = (typeof APPS)[number];
 
 export const INFRA_SERVICES = ['kafka', 'postgres', 'maildev', 'db-init'] as const;
 
-/** The port each service listens on, as the local stack runs it. */
-export const SERVICE_PORTS: Record<AppService, number> = {
+/** The port each app listens on, as the local stack runs it. */
+export const APP_PORTS: Record<App, number> = {
   'order-service': 3000,
   'inventory-service': 3001,
   'notification-service': 3002,
+  'flow-console': 3100,
 };
 
+/** Services that only consume events, so `docker compose up --scale` may run several. */
+export const SCALABLE_SERVICES: readonly Service[] = ['inventory-service', 'notification-service'];
+
+export function isService(app: string): app is Service {
+  return (SERVICES as readonly string[]).includes(app);
+}
+
 /**
- * The floor: variables each service's config schema requires, whatever .env.example says.
- * .env.example (see readEnvExample) adds to this list; it never removes from it.
+ * The floor: variables each app's config schema requires, whatever .env.example says.
+ * .env.example (see readEnvExample) adds to this list for the services; it never removes from it.
  */
-export const REQUIRED_ENV: Record<AppService, readonly string[]> = {
+export const REQUIRED_ENV: Record<App, readonly string[]> = {
   'order-service': ['PORT', 'DATABASE_URL', 'KAFKA_BROKERS'],
   'inventory-service': ['PORT', 'DATABASE_URL', 'KAFKA_BROKERS'],
   'notification-service': ['PORT', 'DATABASE_URL', 'KAFKA_BROKERS', 'SMTP_URL'],
+  'flow-console': ['KAFKA_BROKERS'],
 };
+
+/** The flow console's config schema: `export const consoleConfigSchema = z.object({ ... })`. */
+export const CONSOLE_CONFIG_FILE = 'apps/flow-console/src/config/console-config.ts';
+
+/**
+ * The variables the flow console's config schema reads: the top-level keys of its z.object.
+ * Compose values under any other name would be ignored, leaving the defaults (127.0.0.1 URLs).
+ */
+export function consoleConfigKeys(): string[] {
+  const text = readRepoFile(CONSOLE_CONFIG_FILE, "it holds the flow console's config schema");
+  const start = /export const consoleConfigSchema = z\.object\(\{\n/.exec(text);
+  if (!start) throw new Error(`${CONSOLE_CONFIG_FILE} has no consoleConfigSchema = z.object({`);
+  const body = text.slice(start.index + start[0].length, text.indexOf('\n});', start.index));
+  return [...body.matchAll(/^ {2}([A-Z][A-Z0-9_]*):/gm)].map((match) => match[1]!);
+}
+
+/** The variable that gives the flow console a service's base URLs: order-service -> ORDER_SERVICE_URLS. */
+export function consoleUrlsVariable(service: Service): string {
+  return `${service.toUpperCase().replace(/-/g, '_')}_URLS`;
+}
 
 export function repoPath(...segments: string[]): string {
   return join(REPO_ROOT, ...segments);
@@ -67,6 +104,7 @@ export interface ComposeService {
   depends_on?: string[] | Record<string, { condition?: string }>;
   restart?: string;
   init?: boolean;
+  stop_grace_period?: string;
   volumes?: unknown[];
 }
 
@@ -165,7 +203,7 @@ export function commandArgv(command: string | string[] | undefined): string[] | 
 
 // ---------------------------------------------------------------- the Dockerfile
 
-/** One Dockerfile for every service, cut per service by the SERVICE and PORT build args. */
+/** One Dockerfile for every app, cut per app by the SERVICE and PORT build args. */
 export const DOCKERFILE = 'Dockerfile';
 
 export interface Instruction {
@@ -201,7 +239,7 @@ export function parseDockerfile(text: string): Instruction[] {
 }
 
 export function loadDockerfile(): Instruction[] {
-  return parseDockerfile(readRepoFile(DOCKERFILE, 'the image of every service'));
+  return parseDockerfile(readRepoFile(DOCKERFILE, 'the image of every app'));
 }
 
 export interface Stage {
@@ -448,12 +486,12 @@ export function lockedRootDevDependency(name: string): string {
   return version.replace(/\(.*$/, '');
 }
 
-export function startScript(service: AppService): string {
+export function startScript(app: App): string {
   const manifest = JSON.parse(
-    readRepoFile(`apps/${service}/package.json`, 'the app manifest'),
+    readRepoFile(`apps/${app}/package.json`, 'the app manifest'),
   ) as Manifest;
   const start = manifest.scripts?.start;
-  if (!start) throw new Error(`apps/${service}/package.json has no "start" script`);
+  if (!start) throw new Error(`apps/${app}/package.json has no "start" script`);
   return start;
 }
 
@@ -475,7 +513,7 @@ export function localStackKafkaVersion(): string {
 
 export const ENV_EXAMPLE_FILE = '.env.example';
 
-/** Section names that apply to all three services. */
+/** Section names that apply to all three services (not the flow console, which has its own). */
 const SHARED_SECTIONS = new Set(['all services', 'common', 'shared', 'services']);
 
 /**
@@ -487,12 +525,12 @@ const SHARED_SECTIONS = new Set(['all services', 'common', 'shared', 'services']
  *    `all services` / `common` / `shared` hold variables of all three; any other section
  *    (e.g. `local stack`, `tests`) and lines before the first header are not about the services.
  */
-export function readEnvExample(): { perService: Record<AppService, string[]>; sections: string[] } {
+export function readEnvExample(): { perService: Record<Service, string[]>; sections: string[] } {
   const text = readRepoFile(
     ENV_EXAMPLE_FILE,
     'it lists the variables each service reads (sections "# --- order-service ---" etc.)',
   );
-  const perService: Record<AppService, string[]> = {
+  const perService: Record<Service, string[]> = {
     'order-service': [],
     'inventory-service': [],
     'notification-service': [],
@@ -509,9 +547,9 @@ export function readEnvExample(): { perService: Record<AppService, string[]>; se
     }
     const variable = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(line);
     if (!variable || section === undefined) continue;
-    const targets: AppService[] = SHARED_SECTIONS.has(section)
-      ? [...APP_SERVICES]
-      : APP_SERVICES.filter((service) => service === section);
+    const targets: Service[] = SHARED_SECTIONS.has(section)
+      ? [...SERVICES]
+      : SERVICES.filter((service) => service === section);
     for (const service of targets) {
       if (!perService[service].includes(variable[1]!)) perService[service].push(variable[1]!);
     }
