@@ -22,6 +22,7 @@ const USAGE = `usage: pnpm bench [options]   (or: node tooling/bench/dist/cli.js
   --smtp-delay-ms 300       the slow-mail step: SMTP answers this late (0 skips the step)
   --slow-rate 200           arrival rate of the slow-mail step
   --slow-mail-concurrency 128 MAIL_CONCURRENCY during the slow-mail step
+  --one-sku-rates 200       rates run with every order on one product (a flash sale); '' for none
   --no-search               skip the search for the highest sustained rate
   --search-steps 4          at most this many search steps (then the best is repeated to --runs)
   --p99-bound-ms 1000       processed p99 above this: the rate is not sustained
@@ -35,7 +36,7 @@ const USAGE = `usage: pnpm bench [options]   (or: node tooling/bench/dist/cli.js
   --database-url url        use this Postgres (superuser URL); a throwaway database is created
   --out file.json           default bench-results/<timestamp>.json
   --update-docs             write the markdown summary into docs/BENCHMARKS.md
-  --quick                   a two-minute check: 50 and 100/s for 5 s, slow mail at 50/s, one run,
+  --quick                   a two-minute check: 50 and 100/s (and 50/s on one SKU) for 5 s, slow mail at 50/s, one run,
                             no search
 `;
 
@@ -56,6 +57,7 @@ function parseCli(argv: string[], repoRoot: string): CliOptions | undefined {
       'smtp-delay-ms': { type: 'string' },
       'slow-rate': { type: 'string' },
       'slow-mail-concurrency': { type: 'string' },
+      'one-sku-rates': { type: 'string' },
       search: { type: 'boolean' },
       'no-search': { type: 'boolean' },
       'search-steps': { type: 'string' },
@@ -99,6 +101,10 @@ function parseCli(argv: string[], repoRoot: string): CliOptions | undefined {
       smtpDelayMs: number('smtp-delay-ms', values['smtp-delay-ms'], 300),
       slowRate: number('slow-rate', values['slow-rate'], quick ? 50 : 200, 1),
       slowMailConcurrency: number('slow-mail-concurrency', values['slow-mail-concurrency'], 128, 1),
+      oneSkuRates: (values['one-sku-rates'] ?? (quick ? '50' : '200'))
+        .split(',')
+        .filter((rate) => rate.trim() !== '')
+        .map((rate) => number('one-sku-rates', rate.trim(), 0, 1)),
       search: values['no-search'] ? false : values.search === true || !quick,
       searchSteps: number('search-steps', values['search-steps'], 4),
       searchFactor: 1.5,

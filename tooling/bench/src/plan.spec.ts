@@ -14,6 +14,7 @@ const options: PlanOptions = {
   smtpDelayMs: 300,
   slowRate: 200,
   slowMailConcurrency: 64,
+  oneSkuRates: [],
   search: true,
   searchSteps: 4,
   searchFactor: 1.5,
@@ -26,6 +27,16 @@ describe('the plan', () => {
   it('runs the fixed rates round-robin, so drift affects every rate alike', () => {
     expect(fixedSteps({ ...options, runs: 2 }).map((step) => step.rate)).toEqual([
       50, 200, 400, 50, 200, 400,
+    ]);
+  });
+
+  it('runs the one-SKU rates beside the spread ones, labelled apart', () => {
+    const steps = fixedSteps({ ...options, runs: 1, oneSkuRates: [200] });
+    expect(steps.map((step) => [step.label, step.oneSku])).toEqual([
+      ['50/s', false],
+      ['200/s', false],
+      ['400/s', false],
+      ['200/s, one SKU', true],
     ]);
   });
 
@@ -86,13 +97,23 @@ describe('the search for the sustained rate', () => {
   });
 
   it('takes the highest rate with every required run sustained', () => {
-    const run = (rate: number, sustained: boolean) => ({ rate, smtpDelayMs: 0, sustained });
+    const run = (rate: number, sustained: boolean) => ({
+      rate,
+      smtpDelayMs: 0,
+      oneSku: false,
+      sustained,
+    });
     const runs = [run(200, true), run(200, true), run(400, true), run(400, false), run(600, true)];
     expect(sustainedRate(runs, 2)).toBe(200);
   });
 
   it('does not count slow-mail runs towards the sustained rate', () => {
-    const runs = [{ rate: 200, smtpDelayMs: 300, sustained: true }];
+    const runs = [{ rate: 200, smtpDelayMs: 300, oneSku: false, sustained: true }];
+    expect(sustainedRate(runs, 1)).toBeUndefined();
+  });
+
+  it('does not count one-SKU runs towards the sustained rate', () => {
+    const runs = [{ rate: 200, smtpDelayMs: 0, oneSku: true, sustained: true }];
     expect(sustainedRate(runs, 1)).toBeUndefined();
   });
 });

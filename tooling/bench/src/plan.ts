@@ -9,6 +9,13 @@ export interface StepSpec {
   rate: number;
   durationS: number;
   mail: MailSettings;
+  /** Every order on the same product (a flash sale): one row takes every reservation's lock. */
+  oneSku: boolean;
+}
+
+/** The plain configuration: orders spread over the products, a prompt mail server. */
+export function isStandard(step: { smtpDelayMs: number; oneSku: boolean }): boolean {
+  return step.smtpDelayMs === 0 && !step.oneSku;
 }
 
 export interface PlanOptions {
@@ -19,6 +26,8 @@ export interface PlanOptions {
   smtpDelayMs: number;
   slowRate: number;
   slowMailConcurrency: number;
+  /** Rates run with every order on one product, beside the spread ones. */
+  oneSkuRates: number[];
   search: boolean;
   searchSteps: number;
   /** Each search step up multiplies the rate by this until a step fails. */
@@ -29,7 +38,8 @@ export interface PlanOptions {
 
 export const DEFAULT_MAIL: MailSettings = { smtpDelayMs: 0, mailConcurrency: undefined };
 
-export function labelFor(rate: number, mail: MailSettings): string {
+export function labelFor(rate: number, mail: MailSettings, oneSku = false): string {
+  if (oneSku) return `${rate}/s, one SKU`;
   return mail.smtpDelayMs > 0 ? `${rate}/s, SMTP +${mail.smtpDelayMs} ms` : `${rate}/s`;
 }
 
@@ -39,6 +49,8 @@ export function fixedSteps(options: PlanOptions): StepSpec[] {
   for (let run = 0; run < options.runs; run += 1) {
     for (const rate of options.rates)
       steps.push(step('fixed', rate, options.durationS, DEFAULT_MAIL));
+    for (const rate of options.oneSkuRates)
+      steps.push(step('fixed', rate, options.durationS, DEFAULT_MAIL, true));
   }
   return steps;
 }
@@ -60,17 +72,23 @@ export function searchStep(
   return step(kind, rate, options.durationS, DEFAULT_MAIL);
 }
 
-function step(kind: StepKind, rate: number, durationS: number, mail: MailSettings): StepSpec {
-  return { kind, label: labelFor(rate, mail), rate, durationS, mail };
+function step(
+  kind: StepKind,
+  rate: number,
+  durationS: number,
+  mail: MailSettings,
+  oneSku = false,
+): StepSpec {
+  return { kind, label: labelFor(rate, mail, oneSku), rate, durationS, mail, oneSku };
 }
 
 /** Per rate (fast SMTP only): did every run at that rate sustain it? */
 export function outcomesByRate(
-  runs: Array<{ rate: number; smtpDelayMs: number; sustained: boolean }>,
+  runs: Array<{ rate: number; smtpDelayMs: number; oneSku: boolean; sustained: boolean }>,
 ): Map<number, boolean> {
   const outcomes = new Map<number, boolean>();
   for (const run of runs) {
-    if (run.smtpDelayMs > 0) continue;
+    if (!isStandard(run)) continue;
     outcomes.set(run.rate, (outcomes.get(run.rate) ?? true) && run.sustained);
   }
   return outcomes;
@@ -118,12 +136,12 @@ export function roundRate(rate: number): number {
  * sustaining it. A failure at a lower rate is not hidden: it shows in the report's table.
  */
 export function sustainedRate(
-  runs: Array<{ rate: number; smtpDelayMs: number; sustained: boolean }>,
+  runs: Array<{ rate: number; smtpDelayMs: number; oneSku: boolean; sustained: boolean }>,
   requiredRuns: number,
 ): number | undefined {
   const counts = new Map<number, number>();
   for (const run of runs) {
-    if (run.smtpDelayMs === 0) counts.set(run.rate, (counts.get(run.rate) ?? 0) + 1);
+    if (isStandard(run)) counts.set(run.rate, (counts.get(run.rate) ?? 0) + 1);
   }
   const outcomes = outcomesByRate(runs);
   const confirmed = [...counts]
@@ -135,7 +153,8 @@ export function sustainedRate(
 /** Rough wall-clock estimate of a run, for the banner. */
 export function estimateSeconds(options: PlanOptions, warmupS: number): number {
   const perStep = (durationS: number): number => durationS + STEP_OVERHEAD_S;
-  const fixed = options.rates.length * options.runs * perStep(options.durationS);
+  const fixedRates = options.rates.length + options.oneSkuRates.length;
+  const fixed = fixedRates * options.runs * perStep(options.durationS);
   const slow =
     options.smtpDelayMs > 0 ? options.runs * perStep(options.durationS) + 2 * RESTART_S : 0;
   // Typically four search steps, then the found rate repeated to `runs` runs.

@@ -1,5 +1,6 @@
 import type { Calibration } from './calibration';
 import type { MachineInfo } from './machine';
+import { isStandard } from './plan';
 import type { ServiceProfile, StatementProfile } from './profile';
 import { STAGES } from './stages';
 import { spread, type Distribution, type Spread } from './stats';
@@ -12,6 +13,7 @@ export interface LabelSummary {
   label: string;
   rate: number;
   smtpDelayMs: number;
+  oneSku: boolean;
   kinds: string[];
   runs: number;
   sustainedRuns: number;
@@ -84,7 +86,10 @@ export function summarise(steps: StepResult[]): LabelSummary[] {
   for (const step of steps) labels.set(step.label, [...(labels.get(step.label) ?? []), step]);
   return [...labels.values()]
     .map((runs) => summariseLabel(runs))
-    .sort((a, b) => a.smtpDelayMs - b.smtpDelayMs || a.rate - b.rate);
+    .sort(
+      (a, b) =>
+        a.smtpDelayMs - b.smtpDelayMs || Number(a.oneSku) - Number(b.oneSku) || a.rate - b.rate,
+    );
 }
 
 function summariseLabel(runs: StepResult[]): LabelSummary {
@@ -102,6 +107,7 @@ function summariseLabel(runs: StepResult[]): LabelSummary {
     label: first.label,
     rate: first.rate,
     smtpDelayMs: first.smtpDelayMs,
+    oneSku: first.oneSku,
     kinds: [...new Set(runs.map((run) => run.kind))],
     runs: runs.length,
     sustainedRuns: runs.filter((run) => run.verdict.sustained).length,
@@ -139,7 +145,7 @@ function summariseLabel(runs: StepResult[]): LabelSummary {
 
 export function sustainedHistory(summary: LabelSummary[]): BenchReport['sustained']['history'] {
   return summary
-    .filter((label) => label.smtpDelayMs === 0)
+    .filter((label) => isStandard(label))
     .map((label) => ({
       rate: label.rate,
       runs: label.runs,
@@ -153,7 +159,7 @@ export function seedClaim(
   slow: { rate: number; delayMs: number } | null,
 ): BenchReport['seedClaim'] {
   if (!slow) return null;
-  const fast = summary.find((label) => label.rate === slow.rate && label.smtpDelayMs === 0);
+  const fast = summary.find((label) => label.rate === slow.rate && isStandard(label));
   const slowLabel = summary.find(
     (label) => label.rate === slow.rate && label.smtpDelayMs === slow.delayMs,
   );
@@ -182,7 +188,7 @@ export function seedClaim(
 
 /** The targets for this machine. */
 export function targets(summary: LabelSummary[], sustainedRate: number | null): Target[] {
-  const at200 = summary.find((label) => label.rate === 200 && label.smtpDelayMs === 0);
+  const at200 = summary.find((label) => label.rate === 200 && isStandard(label));
   const acceptedP99 = at200?.latencyMs.accepted.p99;
   const confirmedP99 = at200?.latencyMs.confirmed.p99;
   return [
@@ -296,7 +302,7 @@ export function renderMarkdown(report: BenchReport): string {
     table(
       ['Rate (/s)', 'Achieved (/s)', 'Runs', 'Sustained', 'Drain (ms)', 'Peak lag', 'Why not'],
       summary
-        .filter((label) => label.smtpDelayMs === 0)
+        .filter((label) => isStandard(label))
         .map((label) => [
           String(label.rate),
           formatSpread(label.achievedRate),
@@ -342,7 +348,7 @@ export function renderMarkdown(report: BenchReport): string {
     );
   }
 
-  // The fixed rates and the sustained one: the columns stay few while showing the trend.
+  // The fixed rates (one-SKU too) and the sustained one: few columns that still show the trend.
   const stageLabels = summary.filter(
     (label) =>
       label.smtpDelayMs === 0 &&

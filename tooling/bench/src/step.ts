@@ -27,6 +27,7 @@ export interface StepResult {
   durationS: number;
   smtpDelayMs: number;
   mailConcurrency: number | null;
+  oneSku: boolean;
   startedAt: string;
   requests: {
     scheduled: number;
@@ -70,7 +71,8 @@ export interface StepContext {
   lag: ConsumerLagProbe;
   sampler: ResourceSampler;
   agent: Agent;
-  bodies: readonly Buffer[];
+  /** Orders spread over the products, and orders all on one product. */
+  bodies: { spread: readonly Buffer[]; oneSku: readonly Buffer[] };
   criteria: Criteria;
   onProgress?: (progress: LoadProgress & { lag: number | null }) => void;
   say: (line: string) => void;
@@ -117,7 +119,7 @@ export async function runStep(spec: StepSpec, context: StepContext): Promise<Ste
       url: environment.orderUrl,
       rate: spec.rate,
       durationMs: spec.durationS * 1_000,
-      bodies: context.bodies,
+      bodies: spec.oneSku ? context.bodies.oneSku : context.bodies.spread,
       agent: context.agent,
       signal: abort.signal,
       ...(context.onProgress
@@ -155,6 +157,7 @@ export async function runStep(spec: StepSpec, context: StepContext): Promise<Ste
     durationS: spec.durationS,
     smtpDelayMs: spec.mail.smtpDelayMs,
     mailConcurrency: spec.mail.mailConcurrency ?? null,
+    oneSku: spec.oneSku,
     startedAt: startedAt.toISOString(),
     requests: {
       scheduled: load.intendedAt.length,
