@@ -1,10 +1,14 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { Topics } from '@shop/contracts';
 import {
   EventProbe,
+  findRepoRoot,
+  freePort,
   requestJson,
   TestProducer,
   testKafkaBrokers,
@@ -267,5 +271,39 @@ if (browserMissing && process.env.CI) {
     }
     await page.screenshot({ path: join(SCREENSHOTS, 'map.png'), fullPage: true });
     await page.close();
+  });
+});
+
+describe('flow console without a reachable Kafka', () => {
+  it('keeps trying and answers 503 on /health instead of exiting', async () => {
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      [join(findRepoRoot(), 'apps/flow-console/dist/main.js')],
+      {
+        env: {
+          ...process.env,
+          PORT: String(port),
+          KAFKA_BROKERS: `127.0.0.1:${await freePort()}`,
+          LOG_LEVEL: 'debug',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      await waitFor(() => output.split('cannot read the topics yet').length > 2, {
+        timeoutMs: 60_000,
+        description: 'the console to try reaching Kafka twice',
+      });
+      const health = await fetch(`http://127.0.0.1:${port}/health`);
+      expect(health.status).toBe(503);
+      expect(child.exitCode).toBeNull();
+    } finally {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await once(child, 'exit');
+    }
   });
 });

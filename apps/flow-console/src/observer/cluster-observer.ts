@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Inject,
   Injectable,
@@ -25,6 +26,8 @@ export const WATCHED_TOPICS: readonly string[] = [
   ...ALL_TOPICS,
   ...ALL_TOPICS.map(deadLetterTopic),
 ];
+
+const WATCH_RETRY_MS = 2_000;
 
 /** Groups made for a moment (a dead-letter listing) that would only clutter the map. */
 const isThrowawayGroup = (groupId: string) => groupId.startsWith('dead-letter-reader-');
@@ -86,9 +89,30 @@ export class ClusterObserver implements OnApplicationBootstrap, OnApplicationShu
     return () => this.listeners.delete(listener);
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.admin.connect();
-    await this.watcher.start();
+  onApplicationBootstrap(): void {
+    void this.startWatching();
+  }
+
+  /**
+   * The services create the topics: a console started before them (or while Kafka is down) waits
+   * and tries again, answering 503 on /health meanwhile, instead of exiting.
+   */
+  private async startWatching(): Promise<void> {
+    for (let attempt = 1; !this.stopped; attempt += 1) {
+      try {
+        await this.admin.connect();
+        await this.watcher.start();
+        break;
+      } catch (error) {
+        this.logger[attempt === 1 ? 'warn' : 'debug'](
+          { err: error, attempt },
+          'cannot read the topics yet; trying again in 2 s',
+        );
+        await this.watcher.stop().catch(() => undefined);
+        await sleep(WATCH_RETRY_MS);
+      }
+    }
+    if (this.stopped) return;
     await this.poll();
     this.timer = setInterval(() => void this.poll(), this.config.POLL_INTERVAL_MS);
   }
