@@ -10,7 +10,7 @@ import {
   type MessageEvent,
 } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { distinctUntilChanged, from, map, Observable, switchMap, timer } from 'rxjs';
+import { distinctUntilChanged, from, map, Observable, switchMap, tap, timer } from 'rxjs';
 import { z } from 'zod';
 import { ZodValidationPipe } from '@shop/service-kit';
 import { JourneyService } from '../journey/journey.service';
@@ -44,6 +44,7 @@ export class ConsoleController {
   @ApiOperation({ summary: 'The system map: services, topics and partitions, groups and lag' })
   @ApiOkResponse({ description: 'See Overview in apps/flow-console/src/views/view-models.ts' })
   overview(): Overview {
+    this.observer.noteViewer();
     return this.overviews.overview();
   }
 
@@ -51,6 +52,7 @@ export class ConsoleController {
   @ApiOperation({ summary: 'The overview as server-sent events (`overview`), about once a second' })
   overviewStream(): Observable<MessageEvent> {
     return new Observable<MessageEvent>((subscriber) => {
+      const close = this.observer.openViewer();
       const send = () => subscriber.next({ type: 'overview', data: this.overviews.overview() });
       send();
       let last = 0;
@@ -60,13 +62,17 @@ export class ConsoleController {
         last = Date.now();
         send();
       });
-      return stop;
+      return () => {
+        stop();
+        close();
+      };
     });
   }
 
   @Get('orders/recent')
   @ApiOperation({ summary: 'Recent orders, newest first, as their events on Kafka tell' })
   recent(): { orders: RecentOrder[] } {
+    this.observer.noteViewer();
     return { orders: this.observer.records.recentOrders(30) };
   }
 
@@ -76,6 +82,7 @@ export class ConsoleController {
     summary: "One order's journey: business steps and Kafka mechanics on one time axis",
   })
   journey(@Param('orderId', orderId) id: string): Promise<Journey> {
+    this.observer.noteViewer();
     return this.journeys.journey(id);
   }
 
@@ -84,6 +91,7 @@ export class ConsoleController {
   @ApiOperation({ summary: 'The journey as server-sent events (`journey`) whenever it changes' })
   journeyStream(@Param('orderId', orderId) id: string): Observable<MessageEvent> {
     return timer(0, JOURNEY_REFRESH_MS).pipe(
+      tap(() => this.observer.noteViewer()),
       switchMap(() => from(this.journeys.journey(id))),
       map((journey) => JSON.stringify(journey)),
       distinctUntilChanged(),

@@ -28,6 +28,10 @@ export const WATCHED_TOPICS: readonly string[] = [
 ];
 
 const WATCH_RETRY_MS = 2_000;
+/** How often Kafka and the services are read while nobody looks at the console. */
+const IDLE_POLL_INTERVAL_MS = 10_000;
+/** A request keeps the fast polling on for this long. */
+const VIEWER_GRACE_MS = 30_000;
 
 /** Groups made for a moment (a dead-letter listing) that would only clutter the map. */
 const isThrowawayGroup = (groupId: string) => groupId.startsWith('dead-letter-reader-');
@@ -44,6 +48,8 @@ export class ClusterObserver implements OnApplicationBootstrap, OnApplicationShu
   private readonly watcher: TopicWatcher;
   private readonly admin: Admin;
   private timer: NodeJS.Timeout | undefined;
+  private lastViewedAt = 0;
+  private openStreams = 0;
   private polling = false;
   private stopped = false;
   private readonly listeners = new Set<() => void>();
@@ -113,13 +119,47 @@ export class ClusterObserver implements OnApplicationBootstrap, OnApplicationShu
       }
     }
     if (this.stopped) return;
+    await this.pollAndSchedule();
+  }
+
+  /**
+   * Someone is looking (a page, a script): poll at POLL_INTERVAL_MS for the next while. With
+   * nobody looking the console polls only every IDLE_POLL_INTERVAL_MS, so an idle stack stays idle.
+   */
+  noteViewer(): void {
+    const wasIdle = !this.watched();
+    this.lastViewedAt = Date.now();
+    if (wasIdle && this.timer) {
+      clearTimeout(this.timer);
+      void this.pollAndSchedule();
+    }
+  }
+
+  /** An open event stream counts as looking for as long as it is open. */
+  openViewer(): () => void {
+    this.openStreams += 1;
+    this.noteViewer();
+    return () => {
+      this.openStreams -= 1;
+      this.lastViewedAt = Date.now();
+    };
+  }
+
+  private watched(): boolean {
+    return this.openStreams > 0 || Date.now() - this.lastViewedAt < VIEWER_GRACE_MS;
+  }
+
+  private async pollAndSchedule(): Promise<void> {
     await this.poll();
-    this.timer = setInterval(() => void this.poll(), this.config.POLL_INTERVAL_MS);
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    const delay = this.watched() ? this.config.POLL_INTERVAL_MS : IDLE_POLL_INTERVAL_MS;
+    this.timer = setTimeout(() => void this.pollAndSchedule(), delay);
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
     await this.watcher.stop();
     await this.admin.disconnect();
   }

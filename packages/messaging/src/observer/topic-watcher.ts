@@ -40,7 +40,8 @@ export class TopicWatcher {
       allowAutoTopicCreation: false,
       sessionTimeout: 10_000,
       heartbeatInterval: 3_000,
-      maxWaitTimeInMs: 250,
+      // Records are returned as soon as they arrive; this only bounds how often an idle fetch repeats.
+      maxWaitTimeInMs: 1_000,
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, () => (this.joined = true));
