@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { ConsumerLagProbe } from './consumer-lag';
 import { calibrate, type Calibration } from './calibration';
@@ -19,7 +20,14 @@ import {
   type StepSpec,
 } from './plan';
 import { resetStatements, summariseCpuProfiles, topStatements } from './profile';
-import { seedClaim, summarise, sustainedHistory, targets, type BenchReport } from './report';
+import {
+  isSystemProcess,
+  seedClaim,
+  summarise,
+  sustainedHistory,
+  targets,
+  type BenchReport,
+} from './report';
 import { ResourceSampler } from './resources';
 import { runStep, type Criteria, type StepContext, type StepResult } from './step';
 
@@ -238,3 +246,49 @@ function buildBodies(skus: readonly string[]): Buffer[] {
     ),
   );
 }
+
+/** CPU of every process of the system while nothing happens: what an idle stack costs. */
+export interface IdleReport {
+  seconds: number;
+  processes: Record<string, number | null>;
+  /** The system under test (not the bench itself), in % of one core. */
+  totalPercent: number;
+}
+
+/** Starts the system, lets it settle, then samples its CPU for `seconds` with no load at all. */
+export async function measureIdle(
+  options: BenchOptions,
+  seconds: number,
+  hooks: Pick<BenchHooks, 'say'>,
+): Promise<IdleReport> {
+  const environment = await startBenchEnvironment({
+    ...(options.kafkaBrokers ? { kafkaBrokers: options.kafkaBrokers } : {}),
+    ...(options.kafkaPid ? { kafkaPid: options.kafkaPid } : {}),
+    ...(options.adminDatabaseUrl ? { adminDatabaseUrl: options.adminDatabaseUrl } : {}),
+    durable: options.durable,
+    products: options.products,
+    pgStatStatements: false,
+    withConsole: options.withConsole,
+    workDir: options.workDir,
+    say: hooks.say,
+  });
+  try {
+    hooks.say(`settling for ${IDLE_SETTLE_S} s, then sampling ${seconds} s with no load`);
+    await sleep(IDLE_SETTLE_S * 1_000);
+    const sampler = new ResourceSampler(environment.processes);
+    sampler.start();
+    await sleep(seconds * 1_000);
+    const usage = await sampler.stop();
+    const processes = Object.fromEntries(
+      Object.entries(usage.processes).map(([name, figures]) => [name, figures.cpuPercent]),
+    );
+    const totalPercent = Object.entries(processes)
+      .filter(([name]) => isSystemProcess(name))
+      .reduce((sum, [, percent]) => sum + (percent ?? 0), 0);
+    return { seconds, processes, totalPercent: Math.round(totalPercent * 10) / 10 };
+  } finally {
+    await environment.stop();
+  }
+}
+
+const IDLE_SETTLE_S = 15;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { findRepoRoot } from '@shop/devstack';
-import { runBenchmark, type BenchOptions } from './benchmark';
+import { measureIdle, runBenchmark, type BenchOptions } from './benchmark';
 import type { StepSpec } from './plan';
 import { formatNumber, renderMarkdown, type BenchReport } from './report';
 import type { StepResult } from './step';
@@ -29,6 +29,8 @@ const USAGE = `usage: pnpm bench [options]   (or: node tooling/bench/dist/cli.js
   --drain-timeout 30        seconds after the last request by which every order must be processed
   --products 50             products the orders are spread over (ample stock each)
   --no-fsync                Postgres without fsync (default: durable, like pnpm stack)
+  --idle 30                 no load: start the system, let it settle, report each process's CPU
+                            over this many seconds (with --with-console: the console too)
   --with-console            also run the flow console, with one map page open (its live stream),
                             to see what watching the system costs
   --profile                 V8 CPU profiles of the services and pg_stat_statements, summarised
@@ -42,6 +44,8 @@ const USAGE = `usage: pnpm bench [options]   (or: node tooling/bench/dist/cli.js
 
 interface CliOptions {
   bench: BenchOptions;
+  /** Seconds of the idle measurement, instead of the plan. */
+  idleS: number | undefined;
   out: string;
   updateDocs: boolean;
 }
@@ -67,6 +71,7 @@ function parseCli(argv: string[], repoRoot: string): CliOptions | undefined {
       'no-fsync': { type: 'boolean' },
       profile: { type: 'boolean' },
       'with-console': { type: 'boolean' },
+      idle: { type: 'string' },
       kafka: { type: 'string' },
       'database-url': { type: 'string' },
       out: { type: 'string' },
@@ -93,6 +98,7 @@ function parseCli(argv: string[], repoRoot: string): CliOptions | undefined {
   return {
     out: resolve(values.out ?? join(repoRoot, 'bench-results', `${stamp}.json`)),
     updateDocs: values['update-docs'] === true,
+    idleS: values.idle === undefined ? undefined : number('idle', values.idle, 30, 5),
     bench: {
       rates,
       durationS,
@@ -192,6 +198,8 @@ async function main(): Promise<number> {
   cli.bench.workDir = workDir;
   say(`logs in ${workDir}`);
 
+  if (cli.idleS !== undefined) return idle(cli, workDir);
+
   const done: StepResult[] = [];
   let lastPrint = 0;
   let stepIndex = 0;
@@ -245,6 +253,28 @@ async function main(): Promise<number> {
     ),
   );
   say(`logs${cli.bench.profile ? ' and CPU profiles' : ''} kept in ${workDir}`);
+  return 0;
+}
+
+async function idle(cli: CliOptions, workDir: string): Promise<number> {
+  const report = await measureIdle(cli.bench, cli.idleS ?? 30, { say });
+  const lines = [
+    `Idle for ${report.seconds} s (\`${cli.bench.command}\`), CPU in % of one core:`,
+    '',
+    '| Process | CPU |',
+    '| --- | --- |',
+    ...Object.entries(report.processes).map(
+      ([name, percent]) => `| ${name} | ${percent === null ? '–' : `${formatNumber(percent)} %`} |`,
+    ),
+    `| **the system (without the bench's own processes)** | **${formatNumber(report.totalPercent)} %** |`,
+  ];
+  process.stdout.write(`\n${lines.join('\n')}\n`);
+  await mkdir(dirname(cli.out), { recursive: true });
+  await writeFile(
+    cli.out,
+    `${JSON.stringify({ command: cli.bench.command, idle: report }, null, 2)}\n`,
+  );
+  say(`results: ${cli.out}; logs kept in ${workDir}`);
   return 0;
 }
 

@@ -436,10 +436,14 @@ export function renderMarkdown(report: BenchReport): string {
 /** Processes that are the system under test, not the bench's own load generator or mail sink. */
 const NOT_THE_SYSTEM = new Set(['load-generator', 'smtp-sink']);
 
+export function isSystemProcess(name: string): boolean {
+  return !NOT_THE_SYSTEM.has(name);
+}
+
 /** CPU the whole system spent per order at this step, in ms (median of the runs). */
 export function cpuMsPerOrder(label: LabelSummary): number | null {
   const percents = Object.entries(label.resources)
-    .filter(([name]) => !NOT_THE_SYSTEM.has(name))
+    .filter(([name]) => isSystemProcess(name))
     .map(([, usage]) => usage.cpuPercent.median);
   if (percents.length === 0 || percents.some((percent) => percent === null)) return null;
   const busy = (percents as number[]).reduce((sum, percent) => sum + percent, 0);
