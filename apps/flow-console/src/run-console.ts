@@ -1,9 +1,8 @@
 import type { Server } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { createLogger, type Logger } from '@shop/logging';
-import { HttpExceptionFilter, NestLoggerAdapter } from '@shop/service-kit';
+import { HttpExceptionFilter, NestLoggerAdapter, serveApiDocument } from '@shop/service-kit';
 import { WEB_DIR } from './api/pages.controller';
 import { AppModule } from './app.module';
 import { loadConsoleConfig, type ConsoleConfig } from './config/console-config';
@@ -29,17 +28,10 @@ export async function runConsole(env: NodeJS.ProcessEnv = process.env): Promise<
   app.disable('x-powered-by');
   app.useGlobalFilters(new HttpExceptionFilter(logger));
   app.useStaticAssets(WEB_DIR, { prefix: '/assets/', index: false });
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Flow console')
-      .setDescription(
-        'What the console shows, as JSON: the system map and the journey of one order.',
-      )
-      .setVersion('1.0')
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  serveApiDocument(app, {
+    title: 'Flow console',
+    description: 'What the console shows, as JSON: the system map and the journey of one order.',
+  });
   await app.listen(config.PORT);
   // Event streams stay open for as long as a page does.
   (app.getHttpServer() as Server).keepAliveTimeout = 65_000;

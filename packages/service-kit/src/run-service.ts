@@ -80,17 +80,7 @@ export async function runService<S extends z.ZodType<BaseConfig>>(
     const header = request.headers['x-correlation-id'];
     runWithLogContext(typeof header === 'string' ? { correlationId: header } : {}, next);
   });
-  if (definition.openApi) {
-    const document = SwaggerModule.createDocument(
-      app,
-      new DocumentBuilder()
-        .setTitle(definition.openApi.title)
-        .setDescription(definition.openApi.description)
-        .setVersion('1.0')
-        .build(),
-    );
-    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
-  }
+  if (definition.openApi) serveApiDocument(app, definition.openApi);
   // inheritAppConfig: the HTTP filter rethrows a handler's error untouched, so the transport logs
   // it once and retries; Nest's default RPC filter would log it again on every attempt.
   app.connectMicroservice({ strategy: app.get(KafkaEventServer) }, { inheritAppConfig: true });
@@ -105,6 +95,22 @@ export async function runService<S extends z.ZodType<BaseConfig>>(
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   logger.info({ url }, `${definition.name} listening`);
   return { app, config, logger, url, stop: () => stopGracefully(app, logger) };
+}
+
+/** The OpenAPI document at /docs/openapi.json and Swagger UI at /docs. */
+export function serveApiDocument(
+  app: NestExpressApplication,
+  about: { title: string; description: string },
+): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle(about.title)
+      .setDescription(about.description)
+      .setVersion('1.0')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
 }
 
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;

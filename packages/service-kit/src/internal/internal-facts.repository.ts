@@ -26,32 +26,44 @@ export interface OutboxFigures {
   oldestUnsentAgeMs: number | null;
 }
 
+/** A row as pg returns it: the named timestamp fields are Dates (or null where the fact has null). */
+type Timestamped<T, K extends keyof T> = Omit<T, K> & {
+  [P in K]: null extends T[P] ? Date | null : Date;
+};
+
 /** The platform's own tables (outbox, processed events) as the internal endpoints read them. */
 export class InternalFactsRepository {
   constructor(private readonly pool: Pool) {}
 
   async handledEvents(orderId: string): Promise<HandledEventFact[]> {
-    const { rows } = await this.pool.query<HandledEventFact>(
+    const { rows } = await this.pool.query<
+      Timestamped<HandledEventFact, 'fetchedAt' | 'handledAt'>
+    >(
       `SELECT event_id::text AS "eventId", event_type AS "eventType", topic,
               kafka_partition AS partition, kafka_offset::text AS offset, handled_by AS "handledBy",
-              to_char(fetched_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "fetchedAt",
-              to_char(processed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "handledAt"
+              fetched_at AS "fetchedAt", processed_at AS "handledAt"
          FROM processed_events WHERE correlation_id = $1::uuid ORDER BY processed_at, event_id`,
       [orderId],
     );
-    return rows;
+    return rows.map((row) => ({
+      ...row,
+      fetchedAt: row.fetchedAt?.toISOString() ?? null,
+      handledAt: row.handledAt.toISOString(),
+    }));
   }
 
   async outboxRows(orderId: string): Promise<OutboxFact[]> {
-    const { rows } = await this.pool.query<OutboxFact>(
+    const { rows } = await this.pool.query<Timestamped<OutboxFact, 'createdAt' | 'sentAt'>>(
       `SELECT event_id::text AS "eventId", event_type AS "eventType", topic,
-              to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "createdAt",
-              to_char(sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "sentAt",
-              sent_by AS "sentBy"
+              created_at AS "createdAt", sent_at AS "sentAt", sent_by AS "sentBy"
          FROM outbox_events WHERE message_key = $1 ORDER BY id`,
       [orderId],
     );
-    return rows;
+    return rows.map((row) => ({
+      ...row,
+      createdAt: row.createdAt.toISOString(),
+      sentAt: row.sentAt?.toISOString() ?? null,
+    }));
   }
 
   async outboxFigures(): Promise<OutboxFigures> {
