@@ -12,6 +12,8 @@ export interface NotifyLoopOptions {
   work: () => Promise<void>;
   /** Safety net: notifications are not queued while the listening connection is down. */
   pollIntervalMs: number;
+  /** Sees each notification's payload first; false means the work it announces is in hand. */
+  wakesOn?: (payload: string) => boolean;
   logger: NotifyLoopLogger;
 }
 
@@ -68,7 +70,9 @@ export class NotifyLoop {
 
   private async listen(channel: string): Promise<void> {
     const client = await this.options.pool.connect();
-    client.on('notification', () => this.wake());
+    client.on('notification', ({ payload }) => {
+      if (this.options.wakesOn?.(payload ?? '') ?? true) this.wake();
+    });
     client.on('error', (error) => {
       this.options.logger.warn({ err: error, channel }, 'listening connection lost; reconnecting');
       client.release(error);

@@ -15,6 +15,7 @@ import { createKafka } from '../src/kafka';
 import { KafkaEventPublisher } from '../src/event-publisher';
 import { OutboxRelay } from '../src/outbox/outbox-relay';
 import { toOutboxRecord } from '../src/outbox/outbox-record';
+import type { CommittedOutboxRow } from '../src/outbox/outbox-relay';
 
 // The same table and wake-up trigger every publishing service's migration creates.
 const OUTBOX_DDL = `
@@ -23,9 +24,14 @@ const OUTBOX_DDL = `
     message_key TEXT NOT NULL, payload JSONB NOT NULL, created_at TIMESTAMPTZ(3) NOT NULL DEFAULT now(),
     sent_at TIMESTAMPTZ(3), sent_by TEXT);
   CREATE FUNCTION notify_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
-  BEGIN PERFORM pg_notify('outbox_' || TG_TABLE_SCHEMA, ''); RETURN NULL; END; $$;
+  DECLARE largest_id BIGINT;
+  BEGIN
+    SELECT max(id) INTO largest_id FROM queued_rows;
+    IF largest_id IS NOT NULL THEN PERFORM pg_notify('outbox_' || TG_TABLE_SCHEMA, largest_id::text); END IF;
+    RETURN NULL;
+  END; $$;
   CREATE TRIGGER outbox_events_notify AFTER INSERT ON outbox_events
-    FOR EACH STATEMENT EXECUTE FUNCTION notify_outbox();`;
+    REFERENCING NEW TABLE AS queued_rows FOR EACH STATEMENT EXECUTE FUNCTION notify_outbox();`;
 
 const logger = createLogger({ service: 'outbox-relay-test', level: 'silent', format: 'json' });
 let database: TestDatabase;
@@ -52,7 +58,10 @@ afterAll(async () => {
   await database?.drop();
 });
 
-async function startRelay(brokers: string[] = testKafkaBrokers().split(',')): Promise<OutboxRelay> {
+async function startRelay(
+  brokers: string[] = testKafkaBrokers().split(','),
+  { pollIntervalMs = 500, replica = 'relay-test#1' } = {},
+): Promise<OutboxRelay> {
   const publisher = new KafkaEventPublisher(
     createKafka({ brokers, clientId: `relay-${randomUUID()}` }, logger),
   );
@@ -60,8 +69,8 @@ async function startRelay(brokers: string[] = testKafkaBrokers().split(',')): Pr
     pool,
     publisher,
     logger,
-    replica: 'relay-test#1',
-    pollIntervalMs: 500,
+    replica,
+    pollIntervalMs,
   });
   running.push({ stop: async () => publisher.disconnect().catch(() => undefined) }, relay);
   await publisher.connect().catch(() => undefined);
@@ -74,8 +83,16 @@ async function writeEvents(
   orderIds: string[],
   outcome: 'COMMIT' | 'ROLLBACK' = 'COMMIT',
 ): Promise<string[]> {
+  return (await writeRows(orderIds, outcome)).map((row) => row.eventId);
+}
+
+/** `writeEvents`, returning the rows as a committing service hands them to its relay. */
+async function writeRows(
+  orderIds: string[],
+  outcome: 'COMMIT' | 'ROLLBACK' = 'COMMIT',
+): Promise<CommittedOutboxRow[]> {
   const client = await pool.connect();
-  const eventIds: string[] = [];
+  const rows: CommittedOutboxRow[] = [];
   try {
     await client.query('BEGIN');
     for (const orderId of orderIds) {
@@ -85,8 +102,9 @@ async function writeEvents(
         { correlationId: orderId, causationId: null },
       );
       const record = toOutboxRecord(OrderPlaced, event);
-      await client.query(
-        `INSERT INTO outbox_events (event_id, event_type, topic, message_key, payload) VALUES ($1, $2, $3, $4, $5)`,
+      const inserted = await client.query<{ id: string }>(
+        `INSERT INTO outbox_events (event_id, event_type, topic, message_key, payload)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id::text`,
         [
           record.eventId,
           record.eventType,
@@ -95,13 +113,13 @@ async function writeEvents(
           JSON.stringify(record.payload),
         ],
       );
-      eventIds.push(event.eventId);
+      rows.push({ ...record, id: inserted.rows[0]!.id });
     }
     await client.query(outcome);
   } finally {
     client.release();
   }
-  return eventIds;
+  return rows;
 }
 
 async function unsent(eventIds: string[]): Promise<number> {
@@ -198,4 +216,90 @@ describe('outbox relay against real Postgres and Kafka', () => {
     });
     expect(published(eventIds).map((observed) => observed.event?.eventId)).toEqual(eventIds);
   });
+
+  it('publishes rows handed over at commit from memory, without waiting for a notification or a poll', async () => {
+    const relay = await startRelay(undefined, { pollIntervalMs: 120_000 });
+    const marker = await writeEvents([randomUUID()]);
+    await waitFor(async () => (await unsent(marker)) === 0, {
+      timeoutMs: 10_000,
+      description: 'the relay to lead and publish a row its NOTIFY announced',
+    });
+    // No NOTIFY for these rows and no poll within the test: only the hand-over can send them.
+    await pool.query('ALTER TABLE outbox_events DISABLE TRIGGER outbox_events_notify');
+    let rows: CommittedOutboxRow[];
+    try {
+      const orderId = randomUUID();
+      rows = await writeRows([orderId, orderId]);
+    } finally {
+      await pool.query('ALTER TABLE outbox_events ENABLE TRIGGER outbox_events_notify');
+    }
+    const eventIds = rows.map((row) => row.eventId);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(published(eventIds)).toHaveLength(0);
+
+    relay.publishCommitted(rows);
+    relay.publishCommitted(rows);
+    await waitFor(async () => (await unsent(eventIds)) === 0, {
+      timeoutMs: 10_000,
+      description: 'the handed-over rows to be marked sent',
+    });
+    await probe.waitFor((observed) => eventIds.includes(observed.event?.eventId ?? ''), 'both', {
+      count: 2,
+    });
+    expect(published(eventIds).map((observed) => observed.event?.eventId)).toEqual(eventIds);
+  });
+
+  it('publishes, once each, rows that were handed over and also announced by their NOTIFY', async () => {
+    const relay = await startRelay();
+    const eventIds: string[] = [];
+    // The hand-over may come before, during or after the scan its NOTIFY starts: try them all.
+    for (let delayMs = 0; delayMs < 12; delayMs += 1) {
+      const rows = await writeRows(Array.from({ length: 5 }, () => randomUUID()));
+      eventIds.push(...rows.map((row) => row.eventId));
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      const handOver = setInterval(() => relay.publishCommitted(rows), 1);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      clearInterval(handOver);
+    }
+    await waitFor(async () => (await unsent(eventIds)) === 0, {
+      timeoutMs: 10_000,
+      description: 'the rows to be marked sent',
+    });
+    await probe.waitFor((observed) => eventIds.includes(observed.event?.eventId ?? ''), 'all', {
+      count: eventIds.length,
+    });
+    // A scan or a poll after the fact must not send them again.
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    expect(published(eventIds)).toHaveLength(eventIds.length);
+  });
+
+  it('hands the lead to another replica when the leader stops; rows handed to a follower wait for the leader', async () => {
+    const leader = await startRelay(undefined, { replica: 'relay-test#leader' });
+    const follower = await startRelay(undefined, { replica: 'relay-test#follower' });
+    const first = await writeRows([randomUUID()]);
+    follower.publishCommitted(first);
+    await waitFor(async () => (await unsent(first.map((row) => row.eventId))) === 0, {
+      timeoutMs: 10_000,
+      description: 'the leader to publish the row',
+    });
+    expect(await sentBy(first[0]!.eventId)).toBe('relay-test#leader');
+
+    await leader.stop();
+    const second = await writeRows([randomUUID()]);
+    follower.publishCommitted(second);
+    await waitFor(async () => (await unsent(second.map((row) => row.eventId))) === 0, {
+      timeoutMs: 10_000,
+      description: 'the follower to take the lead and publish',
+    });
+    expect(await sentBy(second[0]!.eventId)).toBe('relay-test#follower');
+    expect(published([first[0]!.eventId, second[0]!.eventId])).toHaveLength(2);
+  });
 });
+
+async function sentBy(eventId: string): Promise<string | null> {
+  const { rows } = await pool.query<{ sent_by: string | null }>(
+    'SELECT sent_by FROM outbox_events WHERE event_id = $1',
+    [eventId],
+  );
+  return rows[0]?.sent_by ?? null;
+}

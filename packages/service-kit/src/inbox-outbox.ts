@@ -1,5 +1,12 @@
 import type { EventContract, EventOf } from '@shop/contracts';
-import { deliveryOf, toOutboxRecord, type Delivery, type OutboxRecord } from '@shop/messaging';
+import {
+  deliveryOf,
+  toOutboxRecord,
+  type CommittedOutboxRow,
+  type Delivery,
+  type OutboxRecord,
+  type OutboxRelay,
+} from '@shop/messaging';
 
 /** The slice of a Prisma transaction client these helpers need; every service's client has it. */
 export interface RawSqlExecutor {
@@ -60,7 +67,7 @@ export async function appendAllToOutbox(
   records: readonly OutboxRecord[],
 ): Promise<void> {
   if (records.length === 0) return;
-  await tx.$executeRaw`
+  const inserted = await tx.$queryRaw<Array<{ id: string }>>`
     INSERT INTO outbox_events (event_id, event_type, topic, message_key, payload)
     SELECT event_id, event_type, topic, message_key, payload
       FROM unnest(${records.map((record) => record.eventId)}::uuid[],
@@ -69,7 +76,36 @@ export async function appendAllToOutbox(
                          ${records.map((record) => record.messageKey)}::text[],
                          ${records.map((record) => JSON.stringify(record.payload))}::jsonb[])
            WITH ORDINALITY AS r(event_id, event_type, topic, message_key, payload, position)
-     ORDER BY position`;
+     ORDER BY position
+    RETURNING id::text`;
+  // Ids are drawn in insertion order; RETURNING does not promise an order of its own.
+  const ids = inserted.map((row) => BigInt(row.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const queued = queuedRows.get(tx) ?? [];
+  records.forEach((record, index) => queued.push({ ...record, id: String(ids[index]) }));
+  queuedRows.set(tx, queued);
+}
+
+const queuedRows = new WeakMap<RawSqlExecutor, CommittedOutboxRow[]>();
+
+/**
+ * Runs `work` in the transaction `begin` opens and, once it has committed, hands the outbox rows
+ * it queued to the relay, which publishes them at once instead of reading them back. Without a
+ * relay (or if the process dies first) the relay's scan of the table publishes them.
+ */
+export async function inOutboxTransaction<Tx extends RawSqlExecutor, T>(
+  begin: (work: (tx: Tx) => Promise<T>) => Promise<T>,
+  relay: OutboxRelay | undefined,
+  work: (tx: Tx) => Promise<T>,
+): Promise<T> {
+  let queued: readonly CommittedOutboxRow[] = [];
+  const result = await begin(async (tx) => {
+    const value = await work(tx);
+    queued = queuedRows.get(tx) ?? [];
+    queuedRows.delete(tx);
+    return value;
+  });
+  relay?.publishCommitted(queued);
+  return result;
 }
 
 /** A delivery's fetch time as Postgres takes it in an array parameter. */

@@ -90,7 +90,8 @@ export class PlatformModule {
           // A bounded connect: /health must answer 503, not hang, when the database is unreachable.
           const pool = new Pool({
             connectionString: config.DATABASE_URL,
-            max: 4,
+            // Two are held for good: the relay's LISTEN and its leading session.
+            max: 6,
             connectionTimeoutMillis: 3_000,
           });
           survivesDroppedConnections(pool, (error) =>

@@ -1,5 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import type { OrderLine } from '@shop/contracts';
+import { OutboxRelay } from '@shop/messaging';
+import { inOutboxTransaction } from '@shop/service-kit';
 import { Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
 import type { StockLevel } from './reservation-decision';
@@ -15,10 +17,14 @@ export interface HeldLine extends OrderLine {
 /** How reservations and the stock levels they move are stored. */
 @Injectable()
 export class ReservationsRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    @Optional() private readonly relay?: OutboxRelay,
+  ) {}
 
+  /** Once it commits, what it queued in the outbox is published at once. */
   inTransaction<T>(work: (tx: ReservationsTransaction) => Promise<T>): Promise<T> {
-    return this.prisma.$transaction(work);
+    return inOutboxTransaction((run) => this.prisma.$transaction(run), this.relay, work);
   }
 
   /** Locks the products' rows for the transaction, in SKU order so batches never deadlock. */

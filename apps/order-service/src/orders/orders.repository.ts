@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import type { OrderLine, ReservationRejection } from '@shop/contracts';
-import type { OutboxRecord } from '@shop/messaging';
+import { OutboxRelay, type OutboxRecord } from '@shop/messaging';
+import { inOutboxTransaction } from '@shop/service-kit';
 import type { Order, Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
 import type { OrderStatus } from './order-status';
@@ -54,12 +55,16 @@ interface InsertResult {
   holderFingerprint: string | null;
   createdAt: Date | null;
   updatedAt: Date | null;
+  outboxId: string | null;
 }
 
 /** How orders, their idempotency keys and their announcements are stored. */
 @Injectable()
 export class OrdersRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    @Optional() private readonly relay?: OutboxRelay,
+  ) {}
 
   /** Stores a PENDING order and queues its announcement, claiming the key if there is one. */
   async insert(
@@ -93,13 +98,16 @@ export class OrdersRepository {
         SELECT ${announcement.eventId}::uuid, ${announcement.eventType}, ${announcement.topic},
                ${announcement.messageKey}, ${JSON.stringify(announcement.payload)}::jsonb
           FROM placed
+        RETURNING id
       )
       SELECT (SELECT order_id::text FROM claimed_key) AS "holderId",
              (SELECT request_fingerprint FROM claimed_key) AS "holderFingerprint",
              (SELECT created_at FROM placed) AS "createdAt",
-             (SELECT updated_at FROM placed) AS "updatedAt"`;
+             (SELECT updated_at FROM placed) AS "updatedAt",
+             (SELECT id::text FROM queued) AS "outboxId"`;
     if (result?.createdAt && result.updatedAt) {
       const { createdAt, updatedAt } = result;
+      if (result.outboxId) this.relay?.publishCommitted([{ ...announcement, id: result.outboxId }]);
       return {
         kind: 'inserted',
         order: {
@@ -153,8 +161,9 @@ export class OrdersRepository {
     });
   }
 
+  /** Once it commits, what it queued in the outbox is published at once. */
   inTransaction<T>(work: (tx: OrdersTransaction) => Promise<T>): Promise<T> {
-    return this.prisma.$transaction(work);
+    return inOutboxTransaction((run) => this.prisma.$transaction(run), this.relay, work);
   }
 
   /** The order's status, undefined if there is no such order. */
