@@ -1,8 +1,6 @@
-import type { Server } from 'node:http';
-import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createLogger, type Logger } from '@shop/logging';
-import { HttpExceptionFilter, NestLoggerAdapter, serveApiDocument } from '@shop/service-kit';
+import { createHttpApplication, serveApiDocument } from '@shop/service-kit';
 import { WEB_DIR } from './api/pages.controller';
 import { AppModule } from './app.module';
 import { loadConsoleConfig, type ConsoleConfig } from './config/console-config';
@@ -22,19 +20,15 @@ export async function runConsole(env: NodeJS.ProcessEnv = process.env): Promise<
     level: config.LOG_LEVEL,
     format: config.LOG_FORMAT,
   });
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, logger), {
-    logger: new NestLoggerAdapter(logger),
+  const app = await createHttpApplication(AppModule.register(config, logger), logger, {
+    requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
   });
-  app.disable('x-powered-by');
-  app.useGlobalFilters(new HttpExceptionFilter(logger));
   app.useStaticAssets(WEB_DIR, { prefix: '/assets/', index: false });
   serveApiDocument(app, {
     title: 'Flow console',
     description: 'What the console shows, as JSON: the system map and the journey of one order.',
   });
   await app.listen(config.PORT);
-  // Event streams stay open for as long as a page does.
-  (app.getHttpServer() as Server).keepAliveTimeout = 65_000;
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   logger.info({ url }, 'flow-console listening');
   return { app, config, logger, url };

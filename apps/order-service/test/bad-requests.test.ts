@@ -1,7 +1,7 @@
 import { startServiceUnderTest, type ServiceUnderTest } from '@shop/testing';
 import { PrismaService } from '../src/prisma/prisma.service';
 import { orderService } from '../src/service';
-import { corpusFor, sendApiRequest, wronglyAnswered } from '@shop/devstack';
+import { corpusFor, sendApiRequest, tableContents, wronglyAnswered } from '@shop/devstack';
 
 let sut: ServiceUnderTest<unknown>;
 
@@ -13,29 +13,19 @@ afterAll(async () => {
   await sut?.stop();
 });
 
-/** Rows in every table of the service's schema. */
-async function rowCounts(): Promise<Record<string, number>> {
+/** Every table of the service's schema, row by row. */
+function tables(): Promise<Record<string, string>> {
   const prisma = sut.running.app.get(PrismaService);
-  const tables = await prisma.$queryRaw<Array<{ name: string }>>`
-    SELECT table_name AS name FROM information_schema.tables
-    WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1`;
-  const counts: Record<string, number> = {};
-  for (const { name } of tables) {
-    const [row] = await prisma.$queryRawUnsafe<Array<{ count: number }>>(
-      `SELECT count(*)::int AS count FROM "${name}"`,
-    );
-    counts[name] = row?.count ?? 0;
-  }
-  return counts;
+  return tableContents((sql) => prisma.$queryRawUnsafe(sql), ['orders']);
 }
 
 describe('bad input to the order service', () => {
   it('answers every request of the bad-request corpus with a 4xx JSON naming the field, and writes nothing', async () => {
     const { bad } = await corpusFor('order', sut.url);
     expect(bad.length).toBeGreaterThanOrEqual(100);
-    const before = await rowCounts();
+    const before = await tables();
     expect(await wronglyAnswered(sut.url, bad)).toEqual([]);
-    expect(await rowCounts()).toEqual(before);
+    expect(await tables()).toEqual(before);
   });
 
   it('accepts the valid request that each bad one is derived from', async () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bootstrapDatabase, serviceDatabaseUrl } from '@shop/database';
+import { bootstrapDatabase, serviceDatabaseEnv } from '@shop/database';
 import { freePort, startPostgres, waitFor, type RunningPostgres } from '@shop/devstack';
 import { prismaAdapterFor, retryTransient } from '@shop/service-kit';
 import { startServiceUnderTest, type ServiceUnderTest } from '@shop/testing';
@@ -34,7 +34,7 @@ beforeAll(async () => {
   });
   await bootstrapDatabase(postgres.adminUrl, DATABASE);
   sut = await startServiceUnderTest(orderService, {
-    DATABASE_URL: serviceDatabaseUrl(postgres.adminUrl, 'order-service', DATABASE),
+    ...serviceDatabaseEnv(postgres.adminUrl, 'order-service', DATABASE),
   });
   const adminUrl = new URL(postgres.adminUrl);
   adminUrl.pathname = `/${DATABASE}`;

@@ -100,6 +100,8 @@ describe('POST /orders with an Idempotency-Key', () => {
     expect(changed.body.issues).toEqual([
       { field: 'Idempotency-Key', problem: expect.stringContaining('different request') },
     ]);
+    // The key's holder may be another customer: the refusal must not name their order.
+    expect(JSON.stringify(changed.body)).not.toContain(first.body.id);
     expect(await ordersOf(email)).toBe(1);
     expect((await post(orderFor(email, 2), key)).body.id).toBe(first.body.id);
   });

@@ -43,7 +43,7 @@ beforeAll(async () => {
   const brokers = testKafkaBrokers();
   await resetTopics(brokers, Object.values(Topics));
   database = await createTestDatabase('outbox_relay');
-  pool = new Pool({ connectionString: database.urlFor('order-service'), max: 6 });
+  pool = new Pool({ connectionString: database.urlFor('order-service', 'owner'), max: 6 });
   await pool.query(OUTBOX_DDL);
   probe = await EventProbe.start(brokers, [Topics.orderEvents]);
 });

@@ -14,3 +14,4 @@ export * from './transient-errors';
 export * from './internal/service-facts';
 export * from './internal/internal.controller';
 export * from './internal/internal-facts.repository';
+export * from './http/http-application';

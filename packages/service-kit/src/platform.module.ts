@@ -7,7 +7,8 @@ import {
   type OnModuleDestroy,
   type Provider,
 } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { APP_GUARD, ModuleRef } from '@nestjs/core';
+import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { Pool } from 'pg';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '@shop/logging';
@@ -119,6 +120,7 @@ export class PlatformModule {
           }),
       },
       PlatformLifecycle,
+      { provide: APP_GUARD, useClass: ThrottlerGuard },
     ];
     const exported: Array<symbol | Provider> = [
       SERVICE_CONFIG,
@@ -146,9 +148,27 @@ export class PlatformModule {
     return {
       module: PlatformModule,
       global: true,
+      imports: [writeLimits(config)],
       controllers: [HealthController, InternalController],
       providers,
       exports: exported as DynamicModule['exports'],
     };
   }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Writes (POST, PUT, DELETE...) per client address and minute; reads are not limited. A 429
+ * answer carries Retry-After. 0 turns the limit off (a load test speaking for many clients).
+ */
+function writeLimits(config: BaseConfig): DynamicModule {
+  const limit = config.HTTP_WRITES_PER_MINUTE;
+  return ThrottlerModule.forRoot({
+    // Unnamed: a named throttler suffixes its headers (Retry-After-writes), which clients ignore.
+    throttlers: [{ ttl: 60_000, limit: limit === 0 ? Number.MAX_SAFE_INTEGER : limit }],
+    skipIf: (context) =>
+      context.getType() !== 'http' ||
+      SAFE_METHODS.has(context.switchToHttp().getRequest<{ method: string }>().method),
+  });
 }

@@ -1,7 +1,6 @@
 import type { Server } from 'node:http';
 import type { DynamicModule } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { z } from 'zod';
 import { ALL_TOPICS, TOPIC_PARTITIONS } from '@shop/contracts';
@@ -14,9 +13,8 @@ import {
   ensureTopics,
   KafkaEventServer,
 } from '@shop/messaging';
-import { loadConfig, type BaseConfig } from './config/config';
-import { HttpExceptionFilter } from './http/http-exception.filter';
-import { NestLoggerAdapter } from './logger.adapter';
+import { loadConfig, migrationDatabaseUrl, type BaseConfig } from './config/config';
+import { createHttpApplication } from './http/http-application';
 
 export interface ServiceDefinition<S extends z.ZodType<BaseConfig>> {
   name: ServiceName;
@@ -35,9 +33,6 @@ export interface RunningService<C> {
   stop(): Promise<void>;
 }
 
-/** Largest JSON body accepted; an order of 50 lines is a few kilobytes. */
-const BODY_LIMIT = '64kb';
-
 /**
  * Boots one service: config (validated once), migrations, topics, then HTTP and the Kafka
  * consumer in one hybrid Nest app. The same path runs in the local stack, in Docker and in tests.
@@ -55,7 +50,7 @@ export async function runService<S extends z.ZodType<BaseConfig>>(
 
   if (config.MIGRATE_ON_START) {
     await applyMigrations({
-      databaseUrl: config.DATABASE_URL,
+      databaseUrl: migrationDatabaseUrl(config),
       schema: serviceDatabase(definition.name).schema,
       migrationsDir: definition.migrationsDir,
       logger,
@@ -70,12 +65,9 @@ export async function runService<S extends z.ZodType<BaseConfig>>(
     'retention.ms': String(DEAD_LETTER_RETENTION_MS),
   });
 
-  const app = await NestFactory.create<NestExpressApplication>(definition.module(config, logger), {
-    logger: new NestLoggerAdapter(logger),
-    bodyParser: false,
+  const app = await createHttpApplication(definition.module(config, logger), logger, {
+    requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
   });
-  app.useBodyParser('json', { limit: BODY_LIMIT });
-  app.useGlobalFilters(new HttpExceptionFilter(logger));
   app.use((request: { headers: Record<string, unknown> }, _response: unknown, next: () => void) => {
     const header = request.headers['x-correlation-id'];
     runWithLogContext(typeof header === 'string' ? { correlationId: header } : {}, next);
@@ -86,12 +78,6 @@ export async function runService<S extends z.ZodType<BaseConfig>>(
   app.connectMicroservice({ strategy: app.get(KafkaEventServer) }, { inheritAppConfig: true });
   await app.startAllMicroservices();
   await app.listen(config.PORT);
-  const server = app.getHttpServer() as Server;
-  // Node closes an idle keep-alive connection after 5 s; a client or load balancer that reuses it
-  // at that moment gets its request reset. Pools and balancers keep idle connections for up to
-  // 60 s, so the server must wait longer than they do. Stopping closes idle connections at once.
-  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   logger.info({ url }, `${definition.name} listening`);
   return { app, config, logger, url, stop: () => stopGracefully(app, logger) };
@@ -112,8 +98,6 @@ export function serveApiDocument(
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
 }
-
-const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 /** How long in-flight HTTP requests get to finish once the listener is closed. */
 const HTTP_DRAIN_MS = 5_000;

@@ -7,7 +7,7 @@ import { ALL_TOPICS, Topics } from '@shop/contracts';
 import {
   bootstrapDatabase,
   dropDatabase,
-  serviceDatabaseUrl,
+  serviceDatabaseEnv,
   type ServiceName,
 } from '@shop/database';
 import {
@@ -156,9 +156,11 @@ export async function startBenchEnvironment(
     let profiling = false;
     const groupId = (name: ServiceName): string => `${name}-bench-${run}`;
     const serviceEnv = (name: ServiceName): Record<string, string> => ({
-      DATABASE_URL: serviceDatabaseUrl(serverUrl, name, database),
+      ...serviceDatabaseEnv(serverUrl, name, database),
       KAFKA_BROKERS: brokers,
       KAFKA_GROUP_ID: groupId(name),
+      // The load generator stands for many clients; one address would hit the write limit.
+      HTTP_WRITES_PER_MINUTE: '0',
       // As deployed: info-level JSON lines (to the step's log files), not a quieter setting.
       LOG_LEVEL: 'info',
       LOG_FORMAT: 'json',

@@ -30,9 +30,13 @@ function email(eventId: string, to: string): CaughtMessage {
   };
 }
 
-/** One confirmed, one rejected and one cancelled order, each with every effect it is owed, once. */
+/**
+ * One confirmed order, one rejected for want of stock (it asked for more than was left), and one
+ * confirmed then cancelled: each with every effect it is owed, once.
+ */
 function consistentWorld(): { rows: Rows; scope: ScenarioScope } {
   const requests = ['o1', 'o2', 'o3'].map(accepted);
+  requests[2]!.cancel = 'cancelled';
   const [confirmed, rejected, cancelled] = requests.map((request) => request.customerEmail);
   return {
     scope: { tag: 'st', skus: [{ sku: SKU, stock: 10 }], accepted: requests },
@@ -48,7 +52,8 @@ function consistentWorld(): { rows: Rows; scope: ScenarioScope } {
           id: 'o2',
           status: 'REJECTED',
           customer_email: rejected!,
-          items: [{ sku: SKU, quantity: 2 }],
+          items: [{ sku: SKU, quantity: 7 }],
+          rejection_code: 'INSUFFICIENT_STOCK',
         },
         {
           id: 'o3',
@@ -56,6 +61,12 @@ function consistentWorld(): { rows: Rows; scope: ScenarioScope } {
           customer_email: cancelled!,
           items: [{ sku: SKU, quantity: 2 }],
         },
+      ],
+      announcements: [
+        { order_id: 'o1', event_id: 'e1', event_type: 'OrderConfirmed' },
+        { order_id: 'o2', event_id: 'e2', event_type: 'OrderRejected' },
+        { order_id: 'o3', event_id: 'e4', event_type: 'OrderConfirmed' },
+        { order_id: 'o3', event_id: 'e3', event_type: 'OrderCancelled' },
       ],
       reservations: [
         { order_id: 'o1', sku: SKU, quantity: 2, status: 'HELD' },
@@ -73,13 +84,25 @@ function consistentWorld(): { rows: Rows; scope: ScenarioScope } {
         { order_id: 'o2', event_id: 'e2', type: 'ORDER_REJECTED', status: 'SENT', deferred: false },
         {
           order_id: 'o3',
+          event_id: 'e4',
+          type: 'ORDER_CONFIRMED',
+          status: 'SENT',
+          deferred: false,
+        },
+        {
+          order_id: 'o3',
           event_id: 'e3',
           type: 'ORDER_CANCELLED',
           status: 'SENT',
           deferred: false,
         },
       ],
-      emails: [email('e1', confirmed!), email('e2', rejected!), email('e3', cancelled!)],
+      emails: [
+        email('e1', confirmed!),
+        email('e2', rejected!),
+        email('e4', cancelled!),
+        email('e3', cancelled!),
+      ],
     },
   };
 }
@@ -147,6 +170,38 @@ describe('the chaos counters', () => {
     expect(tally(rows, scope)).toMatchObject({ duplicated: 0, resends: 1 });
     rows.emails.push(email('e-other', to));
     expect(tally(rows, scope).duplicatedReasons).toEqual({ 'email-without-notification': 1 });
+  });
+
+  it('count a cancel answered 202 that the order does not show, or a cancellable order refused, as lost', () => {
+    const { rows, scope } = consistentWorld();
+    scope.accepted[0]!.cancel = 'cancelled';
+    expect(tally(rows, scope).lostReasons).toEqual({ 'cancel-not-applied': 1 });
+    scope.accepted[0]!.cancel = 'refused';
+    expect(tally(rows, scope).lostReasons).toEqual({ 'cancel-wrongly-refused': 1 });
+    scope.accepted[1]!.cancel = 'refused';
+    scope.accepted[0]!.cancel = undefined;
+    expect(tally(rows, scope).lost).toBe(0);
+  });
+
+  it('count the missing email of a status the order has since left (confirmed, then cancelled) as lost', () => {
+    const { rows, scope } = consistentWorld();
+    rows.emails = rows.emails.filter((caught) => caught.messageId !== messageIdFor('e4'));
+    expect(tally(rows, scope).lostReasons).toEqual({ 'no-email': 1 });
+  });
+
+  it('count a final status the order service never announced as lost', () => {
+    const { rows, scope } = consistentWorld();
+    rows.announcements = rows.announcements.filter((row) => row.event_id !== 'e3');
+    expect(tally(rows, scope).lostReasons).toEqual({ 'not-announced': 1 });
+  });
+
+  it('count a rejection for want of stock that the stock left cannot explain as lost', () => {
+    const { rows, scope } = consistentWorld();
+    rows.orders[1]!.items = [{ sku: SKU, quantity: 6 }];
+    expect(tally(rows, scope).lostReasons).toEqual({ 'rejected-though-stock-remained': 1 });
+    rows.orders[1]!.items = [{ sku: SKU, quantity: 7 }];
+    rows.orders[1]!.rejection_code = 'UNKNOWN_SKU';
+    expect(tally(rows, scope).lostReasons).toEqual({ 'rejected-as-unknown-sku': 1 });
   });
 
   it('count units confirmed beyond the stock as oversold', () => {

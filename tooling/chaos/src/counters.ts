@@ -33,17 +33,26 @@ export interface Effects {
 }
 
 const TERMINAL = new Set(['CONFIRMED', 'REJECTED', 'CANCELLED']);
-const EMAIL_FOR: Record<string, string> = {
-  CONFIRMED: 'ORDER_CONFIRMED',
-  REJECTED: 'ORDER_REJECTED',
-  CANCELLED: 'ORDER_CANCELLED',
+/** The event the order service announces each final status with; each one owes an email. */
+const ANNOUNCED_BY: Record<string, string> = {
+  CONFIRMED: 'OrderConfirmed',
+  REJECTED: 'OrderRejected',
+  CANCELLED: 'OrderCancelled',
 };
+const EMAIL_EVENTS = Object.values(ANNOUNCED_BY);
 
 export interface OrderRow {
   id: string;
   status: string;
   customer_email: string;
   items: OrderLine[];
+  rejection_code?: string | null;
+}
+/** An event the order service queued about one order (its outbox keeps sent rows an hour). */
+export interface AnnouncementRow {
+  order_id: string;
+  event_id: string;
+  event_type: string;
 }
 export interface ReservationRow {
   order_id: string;
@@ -76,6 +85,8 @@ export function messageIdFor(eventId: string): string {
 /** What the counters read: one scenario's rows in each schema, and its emails. */
 export interface Rows {
   orders: OrderRow[];
+  /** OrderConfirmed, OrderRejected and OrderCancelled events of the scenario's orders. */
+  announcements: AnnouncementRow[];
   reservations: ReservationRow[];
   products: ProductRow[];
   notifications: NotificationRow[];
@@ -167,11 +178,17 @@ export async function pendingAmong(pool: Pool, orderIds: readonly string[]): Pro
 
 async function readRows(pool: Pool, smtp: SmtpCatcher, scope: ScenarioScope): Promise<Rows> {
   const skus = scope.skus.map((product) => product.sku);
-  const [orders, reservations, products, notifications] = await Promise.all([
+  const [orders, announcements, reservations, products, notifications] = await Promise.all([
     pool.query<OrderRow>(
-      `SELECT id::text, status::text, customer_email, items FROM orders.orders
+      `SELECT id::text, status::text, customer_email, items, rejection_code FROM orders.orders
         WHERE starts_with(customer_email, $1)`,
       [`${scope.tag}-`],
+    ),
+    pool.query<AnnouncementRow>(
+      `SELECT payload->'payload'->>'orderId' AS order_id, event_id::text, event_type
+         FROM orders.outbox_events
+        WHERE event_type = ANY($1::text[]) AND payload->'payload'->>'orderId' = ANY($2::text[])`,
+      [EMAIL_EVENTS, acceptedIds(scope)],
     ),
     pool.query<ReservationRow>(
       `SELECT order_id::text, sku, quantity, status::text FROM inventory.reservations
@@ -186,6 +203,7 @@ async function readRows(pool: Pool, smtp: SmtpCatcher, scope: ScenarioScope): Pr
   ]);
   return {
     orders: orders.rows,
+    announcements: announcements.rows,
     reservations: reservations.rows,
     products: products.rows,
     notifications,
@@ -211,17 +229,19 @@ function lostOrders(
   scope: ScenarioScope,
 ): { count: number; reasons: Reasons; deferred: number } {
   const byId = new Map(rows.orders.map((order) => [order.id, order]));
-  const held = heldByOrder(rows.reservations);
-  const notifications = groupBy(rows.notifications, (row) => row.order_id);
-  const caught = new Set(rows.emails.map((email) => email.messageId));
+  const world: World = {
+    held: heldByOrder(rows.reservations),
+    notifications: groupBy(rows.notifications, (row) => row.order_id),
+    announcements: groupBy(rows.announcements, (row) => row.order_id),
+    caught: new Set(rows.emails.map((email) => email.messageId)),
+    roomFor: stockRoom(rows, scope),
+  };
   const reasons: Reasons = {};
   let count = 0;
   let deferred = 0;
   for (const request of scope.accepted) {
     const order = byId.get(request.orderId ?? '');
-    const reason = order
-      ? missingEffect(order, held.get(order.id), notifications.get(order.id) ?? [], caught)
-      : 'missing';
+    const reason = order ? missingEffect(request, order, world) : 'missing';
     if (reason === 'email-deferred') deferred += 1;
     else if (reason) {
       reasons[reason] = (reasons[reason] ?? 0) + 1;
@@ -231,22 +251,69 @@ function lostOrders(
   return { count, reasons, deferred };
 }
 
+interface World {
+  held: Map<string, Map<string, number>>;
+  notifications: Map<string, NotificationRow[]>;
+  announcements: Map<string, AnnouncementRow[]>;
+  caught: Set<string>;
+  /** Units of a SKU no other order can have held at any moment: more than an order asked for
+   * means a rejection for want of stock cannot be explained. */
+  roomFor: (sku: string, exceptOrder: string) => number;
+}
+
 /** The first effect an order is owed and does not have, if any. */
-function missingEffect(
-  order: OrderRow,
-  held: Map<string, number> | undefined,
-  notifications: NotificationRow[],
-  caught: Set<string>,
-): string | undefined {
+function missingEffect(request: OrderRequest, order: OrderRow, world: World): string | undefined {
   if (order.status === 'PENDING') return 'pending';
+  if (request.cancel === 'cancelled' && order.status !== 'CANCELLED') return 'cancel-not-applied';
+  if (request.cancel === 'refused' && !['CANCELLED', 'REJECTED'].includes(order.status)) {
+    return 'cancel-wrongly-refused';
+  }
+  const held = world.held.get(order.id);
   if (order.status === 'CONFIRMED') {
     const covered = order.items.every((line) => held?.get(line.sku) === line.quantity);
     if (!covered) return 'confirmed-without-stock';
   }
+  if (order.status === 'REJECTED') {
+    if (order.rejection_code === 'UNKNOWN_SKU') return 'rejected-as-unknown-sku';
+    const couldHaveFitted = order.items.every(
+      (line) => world.roomFor(line.sku, order.id) >= line.quantity,
+    );
+    if (couldHaveFitted) return 'rejected-though-stock-remained';
+  }
   if (order.status === 'CANCELLED' && held && held.size > 0) return 'release-lost';
-  const email = notifications.find((row) => row.type === EMAIL_FOR[order.status]);
-  if (email && caught.has(messageIdFor(email.event_id))) return undefined;
-  return email?.status === 'PENDING' && email.deferred ? 'email-deferred' : 'no-email';
+  // Every status the order passed through was announced, and each announcement owes an email:
+  // a cancelled order that had been confirmed owes two.
+  const announced = world.announcements.get(order.id) ?? [];
+  if (!announced.some((row) => row.event_type === ANNOUNCED_BY[order.status])) {
+    return 'not-announced';
+  }
+  let deferred = false;
+  for (const announcement of announced) {
+    if (world.caught.has(messageIdFor(announcement.event_id))) continue;
+    const row = (world.notifications.get(order.id) ?? []).find(
+      (notification) => notification.event_id === announcement.event_id,
+    );
+    if (row?.status === 'PENDING' && row.deferred) deferred = true;
+    else return 'no-email';
+  }
+  return deferred ? 'email-deferred' : undefined;
+}
+
+/**
+ * Stock minus the units every other order that could ever have held them (confirmed or cancelled
+ * at the end; no order is pending once a scenario has settled) asked for.
+ */
+function stockRoom(rows: Rows, scope: ScenarioScope): (sku: string, exceptOrder: string) => number {
+  const holders = rows.orders.filter((order) => ['CONFIRMED', 'CANCELLED'].includes(order.status));
+  return (sku, exceptOrder) => {
+    const stock = scope.skus.find((product) => product.sku === sku)?.stock ?? 0;
+    const taken = holders
+      .filter((order) => order.id !== exceptOrder)
+      .flatMap((order) => order.items)
+      .filter((line) => line.sku === sku)
+      .reduce((total, line) => total + line.quantity, 0);
+    return stock - taken;
+  };
 }
 
 function duplicatedEffects(rows: Rows, scope: ScenarioScope): Reasons {

@@ -89,6 +89,7 @@ export async function publishPoison(
  */
 export class Republisher {
   private readonly done = new Set<string>();
+  private readonly topicsUsed = new Set<string>();
   private published = 0;
 
   private constructor(
@@ -117,6 +118,7 @@ export class Republisher {
       const batch = batches.get(topic) ?? [];
       for (let copy = 0; copy < this.copies; copy++) batch.push(message);
       batches.set(topic, batch);
+      this.topicsUsed.add(topic);
     }
     const topicMessages = [...batches].map(([topic, messages]) => ({ topic, messages }));
     const sent = topicMessages.reduce((sum, batch) => sum + batch.messages.length, 0);
@@ -128,6 +130,11 @@ export class Republisher {
   /** Distinct events republished so far, and the copies sent of them. */
   totals(): { events: number; copies: number } {
     return { events: this.done.size, copies: this.published };
+  }
+
+  /** The topics copies went to. */
+  topics(): string[] {
+    return [...this.topicsUsed];
   }
 
   async stop(): Promise<void> {

@@ -8,3 +8,4 @@ export * from './scenario';
 export * from './scenarios';
 export * from './stack';
 export * from './traffic';
+export * from './findings';

@@ -52,6 +52,41 @@ export class KafkaWatch {
     });
   }
 
+  /** Each partition's log end (the offset the next record gets) on these topics. */
+  logEnds(
+    topics: readonly string[],
+  ): Promise<Array<{ topic: string; partition: number; end: bigint }>> {
+    return this.withAdmin(async (admin) => {
+      const ends = [];
+      for (const topic of topics) {
+        for (const { partition, high } of await admin.fetchTopicOffsets(topic)) {
+          ends.push({ topic, partition, end: BigInt(high) });
+        }
+      }
+      return ends;
+    });
+  }
+
+  /** The positions among `ends`, on topics the group reads, that it has not committed past yet. */
+  uncommitted(
+    groupId: string,
+    ends: ReadonlyArray<{ topic: string; partition: number; end: bigint }>,
+  ): Promise<number> {
+    return this.withAdmin(async (admin) => {
+      const read = new Set(await subscriptions(admin, groupId));
+      const topics = [...new Set(ends.map((end) => end.topic))].filter((topic) => read.has(topic));
+      if (topics.length === 0) return 0;
+      const committed = await admin.fetchOffsets({ groupId, topics });
+      return ends.filter(({ topic, partition, end }) => {
+        if (!read.has(topic)) return false;
+        const offset = committed
+          .find((entry) => entry.topic === topic)
+          ?.partitions.find((entry) => entry.partition === partition)?.offset;
+        return offset === undefined || BigInt(offset) < end;
+      }).length;
+    });
+  }
+
   /** The topics each group subscribes to, from its members' own metadata. */
   subscribers(groupIds: readonly string[]): Promise<Map<string, string[]>> {
     return this.withAdmin(async (admin) => {

@@ -33,7 +33,14 @@ export interface ScenarioRun {
    */
   faultEnded(): void;
   expectDeadLetters(count: number): void;
+  /** Copies of events sent again, and the partitions a group had not read past at the end. */
+  expectRedeliveries(redelivery: Redelivery): void;
   note(text: string): void;
+}
+
+export interface Redelivery {
+  copies: number;
+  unreadPartitions: number;
 }
 
 export interface Scenario {
@@ -42,12 +49,20 @@ export interface Scenario {
   /** Fresh products for this scenario only, so its counts are its own. */
   skus: ReadonlyArray<{ sku: string; stock: number }>;
   cancelShare: number;
+  /**
+   * Why this fault may send an email twice (same Message-ID): it can strike between the SMTP
+   * server's acceptance and the row marked SENT. Unset, any second copy fails the scenario.
+   */
+  mayResendEmails?: string;
   /** Drives traffic and injects the fault; returns once the traffic has stopped. */
   drive(run: ScenarioRun): Promise<void>;
 }
 
 export interface ScenarioResult extends Effects, ReportRow {
   refused: number;
+  unansweredCancels: number;
+  mayResendEmails?: string;
+  redelivery?: Redelivery;
   acceptedDuringFault: number;
   /** Replicas that died on their own during the scenario (the stack restarted them). */
   crashes: string[];
@@ -77,6 +92,7 @@ export async function runScenario(ctx: ChaosContext, scenario: Scenario): Promis
   let faultStart: number | undefined;
   let faultEnd: number | undefined;
   let expectedDeadLetters: number | undefined;
+  let redelivery: Redelivery | undefined;
   let recovery: Promise<number | null> | undefined;
   const notes: string[] = [];
   const markEnd = (): void => {
@@ -90,6 +106,7 @@ export async function runScenario(ctx: ChaosContext, scenario: Scenario): Promis
     faultStarted: () => (faultStart ??= Date.now()),
     faultEnded: markEnd,
     expectDeadLetters: (count) => (expectedDeadLetters = count),
+    expectRedeliveries: (seen) => (redelivery = seen),
     note: (text) => notes.push(text),
   });
   markEnd();
@@ -127,6 +144,9 @@ export async function runScenario(ctx: ChaosContext, scenario: Scenario): Promis
     serverErrors: counts.serverErrors,
     unanswered: counts.unanswered,
     refused: counts.refused,
+    unansweredCancels: counts.unansweredCancels,
+    ...(scenario.mayResendEmails ? { mayResendEmails: scenario.mayResendEmails } : {}),
+    ...(redelivery ? { redelivery } : {}),
     deadLetters: deadLettersAfter.total - deadLettersBefore.total,
     deadLetterTopics: deadLettersAfter.topicsExist,
     expectedDeadLetters,

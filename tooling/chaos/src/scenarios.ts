@@ -24,12 +24,14 @@ function steadyScenario(
   title: string,
   config: ChaosConfig,
   fault: (run: ScenarioRun) => Promise<void>,
+  mayResendEmails?: string,
 ): Scenario {
   return {
     id,
     title,
     skus: products(id, config),
     cancelShare: CANCEL_SHARE,
+    ...(mayResendEmails ? { mayResendEmails } : {}),
     drive: steadyTrafficAround(fault),
   };
 }
@@ -46,19 +48,31 @@ export function kafkaKilled(config: ChaosConfig): Scenario {
 
 /** 2. SIGKILL every replica of one service mid-traffic; restart them on the same ports. */
 export function serviceKilled(id: string, service: ServiceName, config: ChaosConfig): Scenario {
-  return steadyScenario(id, `${service} SIGKILLed, restarted`, config, async (run) => {
-    const replicas = run.ctx.stack.replicas(service).length;
-    await run.ctx.stack.kill(service);
-    if (replicas > 1) run.note(`all ${replicas} replicas killed`);
-    await sleep(config.faultMs);
-    await timed(run, replicas > 1 ? 'replicas' : 'service', () => run.ctx.stack.start(service));
-  });
+  return steadyScenario(
+    id,
+    `${service} SIGKILLed, restarted`,
+    config,
+    async (run) => {
+      const replicas = run.ctx.stack.replicas(service).length;
+      await run.ctx.stack.kill(service);
+      if (replicas > 1) run.note(`all ${replicas} replicas killed`);
+      await sleep(config.faultMs);
+      await timed(run, replicas > 1 ? 'replicas' : 'service', () => run.ctx.stack.start(service));
+    },
+    service === 'notification-service'
+      ? 'the sender can die after the SMTP server took an email and before marking it sent'
+      : undefined,
+  );
 }
 
 /** 3. Restart Postgres (fast shutdown, start again) under traffic. */
 export function databaseRestarted(config: ChaosConfig): Scenario {
-  return steadyScenario('3', 'Postgres restarted', config, (run) =>
-    timed(run, 'database', () => run.ctx.stack.postgres.restart(), 'down and up'),
+  return steadyScenario(
+    '3',
+    'Postgres restarted',
+    config,
+    (run) => timed(run, 'database', () => run.ctx.stack.postgres.restart(), 'down and up'),
+    'marking an email sent can fail after the SMTP server took it; the retry sends it again',
   );
 }
 
@@ -120,6 +134,19 @@ export function redeliveredEvents(config: ChaosConfig): Scenario {
         await republisher.republish(orderIds());
         const { events, copies } = republisher.totals();
         run.note(`${copies} copies of ${events} events`);
+        // Copies count only if the services read them: each group must commit past the last.
+        const ends = await run.ctx.kafka.logEnds(republisher.topics());
+        const unread = async (): Promise<number> => {
+          let total = 0;
+          for (const group of SERVICE_NAMES) total += await run.ctx.kafka.uncommitted(group, ends);
+          return total;
+        };
+        await waitFor(async () => (await unread()) === 0, {
+          timeoutMs: config.recoveryBoundMs,
+          intervalMs: 500,
+          description: 'every group to read past the copies',
+        }).catch(() => undefined);
+        run.expectRedeliveries({ copies, unreadPartitions: await unread() });
       } finally {
         await republisher.stop();
       }

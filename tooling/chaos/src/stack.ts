@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ALL_TOPICS, TOPIC_PARTITIONS } from '@shop/contracts';
-import { bootstrapDatabase, serviceDatabaseUrl, type ServiceName } from '@shop/database';
+import { bootstrapDatabase, serviceDatabaseEnv, type ServiceName } from '@shop/database';
 import {
   ensureTopics,
   freePort,
@@ -136,9 +136,11 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
         healthTimeoutMs: HEALTH_TIMEOUT_MS,
         log: logTo(`${slot.service}-${slot.replica}.log`),
         env: {
-          DATABASE_URL: serviceDatabaseUrl(postgres.adminUrl, slot.service, DATABASE),
+          ...serviceDatabaseEnv(postgres.adminUrl, slot.service, DATABASE),
           KAFKA_BROKERS: kafka.brokers,
           KAFKA_GROUP_ID: slot.service,
+          // The load generator stands for many clients; one address would hit the write limit.
+          HTTP_WRITES_PER_MINUTE: '0',
           KAFKA_CLIENT_ID: `${slot.service}-${slot.replica}`,
           LOG_LEVEL: options.serviceLogLevel,
           LOG_FORMAT: 'json',

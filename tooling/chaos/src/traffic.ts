@@ -30,6 +30,8 @@ export interface TrafficCounts {
   unanswered: number;
   cancelsRequested: number;
   cancelled: number;
+  /** Cancels still without an answer when the client gave up. */
+  unansweredCancels: number;
   /** A few distinct answers that were 5xx or refusals, to say what went wrong. */
   samples: string[];
 }
@@ -71,6 +73,7 @@ export class Traffic {
     unanswered: 0,
     cancelsRequested: 0,
     cancelled: 0,
+    unansweredCancels: 0,
     samples: [],
   };
   private nextUrl = 0;
@@ -185,8 +188,10 @@ export class Traffic {
       }),
     );
     // 409: already REJECTED, or already CANCELLED by an attempt whose answer was lost.
-    if (!answer) request.cancel = 'unanswered';
-    else if (answer.status === 202) {
+    if (!answer) {
+      request.cancel = 'unanswered';
+      this.tally.unansweredCancels += 1;
+    } else if (answer.status === 202) {
       request.cancel = 'cancelled';
       this.tally.cancelled += 1;
     } else request.cancel = 'refused';

@@ -6,6 +6,7 @@ import {
   BURST_ORDERS,
   BURST_STOCK,
   databaseRestarted,
+  findings,
   formatTable,
   isJsonClientError,
   isScenarioResult,
@@ -14,11 +15,11 @@ import {
   loadChaosConfig,
   poisonMessagesScenario,
   redeliveredEvents,
-  rowCounts,
   runScenario,
   scarceStockRush,
   sendRaw,
   serviceKilled,
+  serviceTables,
   startChaosStack,
   waitForDeferredEmails,
   withDeferredEmails,
@@ -95,28 +96,8 @@ function progress(line: string): void {
   process.stderr.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 }
 
-/**
- * What the suite promises under every fault, as readable findings: nothing lost, duplicated or
- * oversold, no 5xx, every request answered, no crash, recovered within the bound.
- */
-function problems(result: ScenarioResult): string[] {
-  const found: string[] = [];
-  const samples = result.traffic.samples.join(' | ');
-  if (result.lost > 0) found.push(`lost ${result.lost}: ${JSON.stringify(result.lostReasons)}`);
-  if (result.duplicated > 0)
-    found.push(`duplicated ${result.duplicated}: ${JSON.stringify(result.duplicatedReasons)}`);
-  if (result.oversold > 0) found.push(`oversold ${result.oversold} units`);
-  if (result.serverErrors > 0) found.push(`${result.serverErrors} 5xx answers: ${samples}`);
-  if (result.refused > 0) found.push(`${result.refused} valid orders refused: ${samples}`);
-  if (result.unanswered > 0) found.push(`${result.unanswered} requests never answered`);
-  for (const crash of result.crashes) found.push(`crashed: ${crash}`);
-  if (result.recoverySeconds === null)
-    found.push(`not recovered ${config.recoveryBoundMs / 1_000} s after the fault`);
-  return found;
-}
-
 function expectNothingLostOrDoubled(result: ScenarioResult): void {
-  expect(problems(result)).toEqual([]);
+  expect(findings(result, config.recoveryBoundMs)).toEqual([]);
 }
 
 describe('the order flow under faults', () => {
@@ -174,11 +155,11 @@ describe('the order flow under faults', () => {
         notification: await fetchOpenApi(urls.notification),
       };
       const corpus = badRequestCorpus(openApi);
-      const before = await rowCounts(pool);
+      const before = await serviceTables(pool);
       const answers = [];
       for (const bad of corpus)
         answers.push({ bad, answer: await sendRaw(urls[bad.service], bad) });
-      const after = await rowCounts(pool);
+      const after = await serviceTables(pool);
 
       const serverErrors = answers.filter(
         ({ answer }) => answer.kind === 'answer' && answer.status >= 500,

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
   APPS,
@@ -23,6 +25,8 @@ import {
   loadDockerfile,
   localStackKafkaVersion,
   portMappings,
+  composeText,
+  COMPOSE_TEST_ENV,
   repoPath,
   stages,
   startScript,
@@ -42,6 +46,24 @@ const service = (name: string) => {
 const roleOf = (name: string) => name.replace(/-/g, '_');
 
 describe('docker-compose.yml', () => {
+  it('publishes ports only on 127.0.0.1, and Postgres not at all', () => {
+    const published = Object.entries(loadCompose().services).flatMap(([name, definition]) =>
+      portMappings(definition).map((port) => ({ name, ...port })),
+    );
+    expect(published.length).toBeGreaterThan(0);
+    for (const port of published) expect(port).toMatchObject({ hostIp: '127.0.0.1' });
+    expect(published.filter((port) => port.name === 'postgres')).toEqual([]);
+  });
+
+  it('takes every password from .env: none is written in the file', () => {
+    const text = composeText();
+    for (const name of Object.keys(COMPOSE_TEST_ENV)) {
+      expect(text).toContain(`\${${name}:?`);
+    }
+    expect(text).not.toMatch(/postgres:\/\/[^:\s]+:(?!\$\{)[^@\s]+@/);
+    expect(text).not.toMatch(/POSTGRES_PASSWORD: (?!\$\{)/);
+  });
+
   it('uses the compose specification without the obsolete version key', () => {
     expect(compose).not.toHaveProperty('version');
   });
@@ -98,6 +120,7 @@ describe('docker-compose.yml', () => {
     expect(portMappings(service('kafka'))).toContainEqual({
       target: Number(port),
       published: port,
+      hostIp: '127.0.0.1',
     });
   });
 
@@ -175,7 +198,11 @@ describe('docker-compose.yml', () => {
         for (const port of ports) expect(port.published).toBeUndefined();
       } else {
         const port = APP_PORTS[name];
-        expect(ports).toContainEqual({ target: port, published: String(port) });
+        expect(ports).toContainEqual({
+          target: port,
+          published: String(port),
+          hostIp: '127.0.0.1',
+        });
       }
     });
 
@@ -214,13 +241,19 @@ describe('docker-compose.yml', () => {
       if (name === 'notification-service') expect(conditions.maildev).toBe('service_healthy');
     });
 
-    it('reaches Postgres (as its own role) and SMTP by their compose service names', () => {
+    it('reaches Postgres (as its own role, and as the schema owner to migrate) and SMTP by their compose service names', () => {
       const env = environmentOf(service(name));
       const url = new URL(env.DATABASE_URL ?? '');
       expect(url.hostname).toBe('postgres');
       expect(url.port).toBe('5432');
       expect(url.pathname).toBe('/shop');
       expect(url.username).toBe(roleOf(name));
+      const owner = new URL(env.MIGRATION_DATABASE_URL ?? '');
+      expect(`${owner.host}${owner.pathname}`).toBe('postgres:5432/shop');
+      expect(owner.username).toBe(roleOf(name).replace(/_service$/, '_owner'));
+      // Each password is the .env variable of that role, never a literal in the file.
+      expect(url.password).toBe(COMPOSE_TEST_ENV[`DB_PASSWORD_${url.username.toUpperCase()}`]);
+      expect(owner.password).toBe(COMPOSE_TEST_ENV[`DB_PASSWORD_${owner.username.toUpperCase()}`]);
       if (name === 'notification-service') expect(env.SMTP_URL).toBe('smtp://maildev:1025');
     });
   });
@@ -257,25 +290,32 @@ describe('docker-compose.yml', () => {
 // Debian's docker-compose 1.29 (`apt-get install docker-compose`) parses and validates a compose
 // file offline; no engine needed. The checks above read the YAML themselves: this one is compose's.
 describe('docker-compose.yml, as docker-compose reads it', () => {
-  const compose = (...args: string[]) =>
-    exec('docker-compose', ['-f', 'docker-compose.yml', ...args], { cwd: REPO_ROOT }).catch(
-      (error: Error & { code?: string | number; stderr?: string }) => {
-        if (error.code === 'ENOENT')
-          throw new Error(
-            'docker-compose is not installed: apt-get install -y docker-compose (Debian 1.29 validates offline)',
-          );
+  // Variables from the test's env only: an empty --env-file keeps a developer's .env out.
+  const emptyEnvFile = join(tmpdir(), `compose-${process.pid}.env`);
+  beforeAll(() => writeFileSync(emptyEnvFile, ''));
+  afterAll(() => rmSync(emptyEnvFile, { force: true }));
+  const compose = (args: string[], env: Record<string, string> = { ...COMPOSE_TEST_ENV }) =>
+    exec('docker-compose', ['--env-file', emptyEnvFile, '-f', 'docker-compose.yml', ...args], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env },
+    }).catch((error: Error & { code?: string | number; stderr?: string }) => {
+      if (error.code === 'ENOENT')
         throw new Error(
-          `docker-compose ${args.join(' ')} failed: ${error.stderr ?? error.message}`,
+          'docker-compose is not installed: apt-get install -y docker-compose (Debian 1.29 validates offline)',
         );
-      },
-    );
+      throw new Error(`docker-compose ${args.join(' ')} failed: ${error.stderr ?? error.message}`);
+    });
 
   it('is valid (docker-compose config -q)', async () => {
-    await compose('config', '-q');
+    await compose(['config', '-q']);
+  });
+
+  it('refuses to start without the passwords of .env, naming the variable', async () => {
+    await expect(compose(['config', '-q'], {})).rejects.toThrow(/POSTGRES_PASSWORD|DB_PASSWORD_/);
   });
 
   it('defines the services these checks read', async () => {
-    const { stdout } = await compose('config', '--services');
+    const { stdout } = await compose(['config', '--services']);
     expect(stdout.trim().split('\n').sort()).toEqual(Object.keys(loadCompose().services).sort());
   });
 });

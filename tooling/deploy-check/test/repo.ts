@@ -40,9 +40,15 @@ export function isService(app: string): app is Service {
  * .env.example (see readEnvExample) adds to this list for the services; it never removes from it.
  */
 export const REQUIRED_ENV: Record<App, readonly string[]> = {
-  'order-service': ['PORT', 'DATABASE_URL', 'KAFKA_BROKERS'],
-  'inventory-service': ['PORT', 'DATABASE_URL', 'KAFKA_BROKERS'],
-  'notification-service': ['PORT', 'DATABASE_URL', 'KAFKA_BROKERS', 'SMTP_URL'],
+  'order-service': ['PORT', 'DATABASE_URL', 'MIGRATION_DATABASE_URL', 'KAFKA_BROKERS'],
+  'inventory-service': ['PORT', 'DATABASE_URL', 'MIGRATION_DATABASE_URL', 'KAFKA_BROKERS'],
+  'notification-service': [
+    'PORT',
+    'DATABASE_URL',
+    'MIGRATION_DATABASE_URL',
+    'KAFKA_BROKERS',
+    'SMTP_URL',
+  ],
   'flow-console': ['KAFKA_BROKERS'],
 };
 
@@ -114,8 +120,31 @@ export interface ComposeFile {
   volumes?: Record<string, unknown>;
 }
 
-export function loadCompose(): ComposeFile {
-  const text = readRepoFile('docker-compose.yml', 'it is the containerised stack under test');
+/** What `sh docker/generate-env.sh` writes to .env, with fixed values for the checks. */
+export const COMPOSE_TEST_ENV: Readonly<Record<string, string>> = {
+  POSTGRES_PASSWORD: 'a1a1a1',
+  DB_PASSWORD_ORDER_SERVICE: 'b2b2b2',
+  DB_PASSWORD_ORDER_OWNER: 'c3c3c3',
+  DB_PASSWORD_INVENTORY_SERVICE: 'd4d4d4',
+  DB_PASSWORD_INVENTORY_OWNER: 'e5e5e5',
+  DB_PASSWORD_NOTIFICATION_SERVICE: 'f6f6f6',
+  DB_PASSWORD_NOTIFICATION_OWNER: 'a7a7a7',
+};
+
+export function composeText(): string {
+  return readRepoFile('docker-compose.yml', 'it is the containerised stack under test');
+}
+
+/** The compose file as compose reads it: variables replaced from `env` (compose's .env). */
+export function loadCompose(env: Readonly<Record<string, string>> = COMPOSE_TEST_ENV): ComposeFile {
+  const text = composeText().replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[?-][^}]*)?\}/g,
+    (_match, name: string) => {
+      const value = env[name];
+      if (value === undefined) throw new Error(`docker-compose.yml needs ${name}, not in the env`);
+      return value;
+    },
+  );
   // merge: compose resolves `<<: *anchor` (YAML 1.1 merge keys), so must we.
   return parse(text, { merge: true }) as ComposeFile;
 }
@@ -178,21 +207,32 @@ export function healthcheckText(service: ComposeService): string {
 export interface PortMapping {
   target: number;
   published?: string;
+  /** The host address the port is published on; absent means every interface. */
+  hostIp?: string;
 }
 
-/** Compose's short (`"3000:3000"`, `"3001"`, `"127.0.0.1:3000:3000/tcp"`) and long port forms. */
+/** Compose's short (`"3000:3000"`, `"3001"`, `"127.0.0.1:3000:3000/tcp"`, `"127.0.0.1::3001"`) and long port forms. */
 export function portMappings(service: ComposeService): PortMapping[] {
   return (service.ports ?? []).map((port) => {
     if (typeof port === 'object') {
-      return port.published === undefined
-        ? { target: port.target }
-        : { target: port.target, published: String(port.published) };
+      const hostIp = (port as { host_ip?: string }).host_ip;
+      return {
+        target: port.target,
+        ...(port.published === undefined ? {} : { published: String(port.published) }),
+        ...(hostIp === undefined ? {} : { hostIp }),
+      };
     }
     const parts = String(port)
       .replace(/\/(tcp|udp)$/, '')
       .split(':');
-    const target = Number(parts[parts.length - 1]);
-    return parts.length === 1 ? { target } : { target, published: parts[parts.length - 2] };
+    const target = Number(parts.at(-1));
+    const published = parts.length >= 2 ? parts.at(-2) : undefined;
+    const hostIp = parts.length === 3 ? parts[0] : undefined;
+    return {
+      target,
+      ...(published ? { published } : {}),
+      ...(hostIp ? { hostIp } : {}),
+    };
   });
 }
 

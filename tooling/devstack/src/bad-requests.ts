@@ -9,6 +9,8 @@
  * request's `field`, when it breaks one; see rejectionProblem), and must write nothing.
  */
 
+import { gzipSync } from 'node:zlib';
+
 export type ServiceKey = 'order' | 'inventory' | 'notification';
 export type Method = 'GET' | 'POST' | 'PUT';
 
@@ -634,6 +636,22 @@ function wholeBodyCases(operation: Operation, schema: JsonSchema, valid: unknown
     notJson('sent as multipart', '--x\r\n\r\n--x--', 'multipart/form-data; boundary=x'),
     notJson('sent without content-type', Buffer.from(text), null),
     notJson('JSON in an unsupported charset', text, 'application/json; charset=iso-8859-1'),
+    // body-parser itself decodes any utf-*; JSON between systems is UTF-8 only (RFC 8259).
+    notJson('JSON in UTF-16', Buffer.from(text, 'utf16le'), 'application/json; charset=utf-16'),
+    notJson('JSON claiming UTF-32', text, 'application/json; charset=utf-32'),
+    notJson('a content-type that is not a media type', text, 'application json'),
+    bad(operation, 'body', 'compressed, and not what it claims', 'content-encoding', {
+      body: { raw: Buffer.from('not gzip at all') },
+      headers: { 'content-encoding': 'gzip' },
+    }),
+    bad(operation, 'body', 'compressed for real (gzip)', 'content-encoding', {
+      body: { raw: gzipSync(text) },
+      headers: { 'content-encoding': 'gzip' },
+    }),
+    bad(operation, 'body', 'compressed with an unknown coding', 'content-encoding', {
+      body: { raw: Buffer.from(text) },
+      headers: { 'content-encoding': 'br, x-unknown' },
+    }),
   ];
   const required = schema.required ?? [];
   if (required.length > 0) {

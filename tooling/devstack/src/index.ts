@@ -10,3 +10,4 @@ export * from './event-probe';
 export * from './http';
 export * from './bad-requests';
 export * from './bad-request-client';
+export * from './table-contents';

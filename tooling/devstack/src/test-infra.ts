@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import {
   bootstrapDatabase,
   dropDatabase,
+  serviceDatabaseEnv,
   serviceDatabaseUrl,
   type ServiceName,
 } from '@shop/database';
@@ -172,7 +173,10 @@ export function testAdminDatabaseUrl(): string {
 export interface TestDatabase {
   name: string;
   adminUrl: string;
-  urlFor(service: ServiceName): string;
+  /** The service's own role, or (`owner`) the role that owns its schema. */
+  urlFor(service: ServiceName, as?: 'runtime' | 'owner'): string;
+  /** DATABASE_URL and MIGRATION_DATABASE_URL for the service. */
+  envFor(service: ServiceName): { DATABASE_URL: string; MIGRATION_DATABASE_URL: string };
   drop(): Promise<void>;
 }
 
@@ -189,7 +193,8 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
   return {
     name,
     adminUrl,
-    urlFor: (service) => serviceDatabaseUrl(serverUrl, service, name),
+    urlFor: (service, as) => serviceDatabaseUrl(serverUrl, service, name, as),
+    envFor: (service) => serviceDatabaseEnv(serverUrl, service, name),
     drop: () => dropDatabase(serverUrl, name),
   };
 }

@@ -46,10 +46,12 @@ export async function startServiceUnderTest<S extends z.ZodType<BaseConfig>>(
   try {
     const running = await runService(definition, {
       PORT: String(await freePort()),
-      DATABASE_URL: database.urlFor(definition.name),
+      ...database.envFor(definition.name),
       KAFKA_BROKERS: brokers,
       KAFKA_GROUP_ID: groupId,
       LOG_LEVEL: 'warn',
+      // Tests drive each service as many clients would; test/edge.test.ts checks the limit.
+      HTTP_WRITES_PER_MINUTE: '0',
       ...env,
     });
     await waitForHealthy(running.url);

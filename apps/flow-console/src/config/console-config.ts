@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { brokerListSchema, loadConfig, logFormatSchema, logLevelSchema } from '@shop/service-kit';
+import {
+  brokerListSchema,
+  httpRequestTimeoutSchema,
+  loadConfig,
+  logFormatSchema,
+  logLevelSchema,
+} from '@shop/service-kit';
 
 const serviceUrls = (service: string, port: number) =>
   z
@@ -25,6 +31,7 @@ export const consoleConfigSchema = z.object({
   KAFKA_GROUP_ID: z.string().min(1).default('flow-console'),
   LOG_LEVEL: logLevelSchema,
   LOG_FORMAT: logFormatSchema,
+  HTTP_REQUEST_TIMEOUT_MS: httpRequestTimeoutSchema,
   /**
    * Base URLs of each service, comma-separated, one per replica. A host name that resolves to
    * several addresses (a scaled Compose service) counts every address as a replica.

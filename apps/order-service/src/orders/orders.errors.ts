@@ -23,9 +23,8 @@ export class InvalidCursorError extends Error {
 
 /** The same idempotency key came with a different request: answering with the first order would hide the change. */
 export class IdempotencyKeyReusedError extends Error {
+  // The answer names no order: whoever holds the key may be someone else.
   constructor(readonly orderId: string) {
-    super(
-      `this key was already used for a different request (order ${orderId}); use a new key for a new order`,
-    );
+    super('this key was already used for a different request; use a new key for a new order');
   }
 }

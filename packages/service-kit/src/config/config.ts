@@ -29,11 +29,22 @@ export const logLevelSchema = z
 
 export const logFormatSchema = z.enum(['json', 'pretty']).default('json');
 
+/** A request that has not fully arrived by then (headers and body) is answered 408 and closed. */
+export const httpRequestTimeoutSchema = z.coerce
+  .number()
+  .int()
+  .min(100)
+  .max(300_000)
+  .default(10_000);
+
 /** Variables every service reads; a service extends this with its own. */
 export function baseConfigSchema(defaults: { serviceName: string; port: number }) {
   return z.object({
     PORT: z.coerce.number().int().min(1).max(65_535).default(defaults.port),
+    /** The service's own role: reads and writes its tables, cannot alter or drop them. */
     DATABASE_URL: postgresUrl,
+    /** The schema owner's role, for migrations; needed only with MIGRATE_ON_START. */
+    MIGRATION_DATABASE_URL: postgresUrl.optional(),
     KAFKA_BROKERS: brokerListSchema,
     KAFKA_CLIENT_ID: z.string().min(1).default(defaults.serviceName),
     KAFKA_GROUP_ID: z.string().min(1).default(defaults.serviceName),
@@ -44,6 +55,9 @@ export function baseConfigSchema(defaults: { serviceName: string; port: number }
       .default(() => `${hostname()}-${process.pid}`),
     LOG_LEVEL: logLevelSchema,
     LOG_FORMAT: logFormatSchema,
+    HTTP_REQUEST_TIMEOUT_MS: httpRequestTimeoutSchema,
+    /** Writes one client address may make per minute (429 beyond); 0 means no limit. */
+    HTTP_WRITES_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(600),
     MIGRATE_ON_START: booleanFromEnv.default(true),
     /** A graceful stop that takes longer is cut short (exit 1); orchestrators kill at ~30 s. */
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(20_000),
@@ -67,4 +81,14 @@ export function loadConfig<S extends z.ZodType>(
   const result = schema.safeParse(env);
   if (!result.success) throw new ConfigError(formatIssues(result.error));
   return result.data;
+}
+
+/** The URL migrations run with; a service told to migrate without one cannot start. */
+export function migrationDatabaseUrl(config: BaseConfig): string {
+  if (!config.MIGRATION_DATABASE_URL) {
+    throw new ConfigError(
+      'MIGRATION_DATABASE_URL: required when MIGRATE_ON_START is true (the schema owner role applies migrations; DATABASE_URL cannot)',
+    );
+  }
+  return config.MIGRATION_DATABASE_URL;
 }

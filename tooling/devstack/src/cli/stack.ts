@@ -6,7 +6,7 @@
  * infrastructure.
  */
 import { ALL_TOPICS, TOPIC_PARTITIONS } from '@shop/contracts';
-import { bootstrapDatabase, serviceDatabaseUrl } from '@shop/database';
+import { bootstrapDatabase, serviceDatabaseEnv } from '@shop/database';
 import { ensureTopics, startKafka, type RunningKafka } from '../kafka';
 import { startMaildev, type RunningMaildev } from '../maildev';
 import { startPostgres, type RunningPostgres } from '../postgres';
@@ -229,7 +229,7 @@ async function startServices(
         port: spec.port,
         log: logger(spec.source, spec.replicas > 1 ? spec.replica : undefined),
         env: {
-          DATABASE_URL: serviceDatabaseUrl(postgres.adminUrl, spec.name, DATABASE),
+          ...serviceDatabaseEnv(postgres.adminUrl, spec.name, DATABASE),
           KAFKA_BROKERS: kafka.brokers,
           LOG_FORMAT: 'pretty',
           // The services write to a pipe (this process); keep their colours when we print to a terminal.
