@@ -56,7 +56,9 @@ describe('the order service at its HTTP edge', () => {
     expect(answer.status).toBe(200);
     expect(answer.headers.get('x-powered-by')).toBeNull();
     expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(answer.headers.get('content-security-policy')).toContain("default-src 'self'");
+    const policy = answer.headers.get('content-security-policy');
+    expect(policy).toContain("default-src 'self'");
+    expect(policy).not.toContain('upgrade-insecure-requests');
   });
 
   it('limits writes per client and minute with 429 and Retry-After, and never limits reads', async () => {

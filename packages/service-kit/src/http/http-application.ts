@@ -63,7 +63,9 @@ export async function createHttpApplication(
     new LimitedExpressAdapter(limits),
     { logger: new NestLoggerAdapter(logger), bodyParser: false },
   );
-  app.use(helmet());
+  // The services speak plain HTTP behind whatever terminates TLS: upgrading the pages' requests
+  // to https would break Swagger UI and the console wherever they are reached over http.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.use(utf8BodiesOnly);
   // inflate: false answers a compressed body 415; nothing here needs one, and inflating is a
   // way to make a small request expensive.
