@@ -168,6 +168,7 @@ function writeLimits(config: BaseConfig): DynamicModule {
     // Unnamed: a named throttler suffixes its headers (Retry-After-writes), which clients ignore.
     throttlers: [{ ttl: 60_000, limit: limit === 0 ? Number.MAX_SAFE_INTEGER : limit }],
     skipIf: (context) =>
+      limit === 0 ||
       context.getType() !== 'http' ||
       SAFE_METHODS.has(context.switchToHttp().getRequest<{ method: string }>().method),
   });
