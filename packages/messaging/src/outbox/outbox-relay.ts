@@ -35,6 +35,12 @@ interface OutboxRow {
 
 /** Row ids this process has published or holds to publish: enough to recognise its own NOTIFYs. */
 const REMEMBERED_IDS = 10_000;
+/**
+ * A commit's NOTIFY can arrive before the committing code has handed its rows over (Node reads
+ * the listening connection first). A notification naming rows not handed over yet waits this
+ * long before it costs a scan; by then the hand-over has usually made the scan unnecessary.
+ */
+const HAND_OVER_GRACE_MS = 5;
 
 /**
  * Publishes committed outbox rows to Kafka and marks them sent.
@@ -45,8 +51,8 @@ const REMEMBERED_IDS = 10_000;
  *   the leader publishes them from memory and marks them sent: one statement, no query first.
  * - The row is the durable record: rows committed by another replica, or by a process that died
  *   before handing them over, are found by a scan, woken by the NOTIFY the insert trigger sends
- *   at commit (its payload is the statement's largest id, so the leader skips its own) and by a
- *   slow poll. A crash between send and mark re-sends: consumers are idempotent.
+ *   at commit (its payload is the statement's largest id, so the leader skips its own, allowing
+ *   a few milliseconds for the hand-over) and by a slow poll. A crash between send and mark re-sends: consumers are idempotent.
  * - With Kafka down rows simply wait; nothing is dropped.
  */
 export class OutboxRelay {
@@ -61,6 +67,9 @@ export class OutboxRelay {
   /** Ids published or handed over, oldest first (insertion order), at most REMEMBERED_IDS. */
   private readonly known = new Set<string>();
   private scanDue = true;
+  /** Ids named by notifications, not handed over yet, waiting out HAND_OVER_GRACE_MS. */
+  private readonly announced = new Set<string>();
+  private graceTimer: NodeJS.Timeout | undefined;
   private lastScan = 0;
   private lastCleanup = 0;
   private consecutiveFailures = 0;
@@ -110,6 +119,8 @@ export class OutboxRelay {
 
   /** Stops listening, publishes what is committed so far (bounded by the producer's retries), steps down. */
   async stop(): Promise<void> {
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
     await this.loop.stop();
     this.scanDue = true;
     await this.drain();
@@ -125,9 +136,24 @@ export class OutboxRelay {
   }
 
   private announcesUnknownRows(payload: string): boolean {
-    if (this.leader && payload !== '' && this.known.has(payload)) return false;
+    if (!this.leader || payload === '') {
+      this.scanDue = true;
+      return true;
+    }
+    if (this.known.has(payload)) return false;
+    this.announced.add(payload);
+    this.graceTimer ??= setTimeout(() => this.afterGrace(), HAND_OVER_GRACE_MS);
+    return false;
+  }
+
+  /** Scans for what the grace period's notifications named and no hand-over brought. */
+  private afterGrace(): void {
+    this.graceTimer = undefined;
+    const missing = [...this.announced].some((id) => !this.known.has(id));
+    this.announced.clear();
+    if (!missing) return;
     this.scanDue = true;
-    return true;
+    this.loop.wake();
   }
 
   private async drain(): Promise<void> {
