@@ -15,3 +15,4 @@ export * from './internal/service-facts';
 export * from './internal/internal.controller';
 export * from './internal/internal-facts.repository';
 export * from './http/http-application';
+export * from './http/query-integer';

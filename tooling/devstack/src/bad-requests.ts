@@ -338,6 +338,9 @@ function invalidStrings(schema: JsonSchema, context: Context): Invalid[] {
       { what: 'email without local part', value: '@example.com' },
       { what: 'email with a space', value: 'ada lovelace@example.com' },
       { what: 'email with two @', value: 'ada@home@example.com' },
+      // RFC 5321 limits: 64 octets before @, 63 per domain label.
+      { what: 'email with 65 characters before @', value: `${'a'.repeat(65)}@example.com` },
+      { what: 'email with a 64-character domain label', value: `ada@${'d'.repeat(64)}.com` },
     );
   } else if (schema.pattern !== undefined) {
     const rule = pattern(schema.pattern);
@@ -376,6 +379,9 @@ const PATTERN_BREAKERS: ReadonlyArray<{ what: string; value: string }> = [
   { what: 'a tab', value: 'A\t1' },
   { what: 'an emoji', value: 'A\u{1F600}1' },
   { what: 'a slash', value: 'A/1' },
+  { what: 'a right-to-left override', value: 'A\u202E1' },
+  { what: 'a zero-width space', value: 'A\u200B1' },
+  { what: 'a byte-order mark inside', value: 'A\uFEFF1' },
 ];
 
 /** A string of `length` characters that keeps every rule but the length. */
@@ -449,7 +455,18 @@ function invalidQueryNumbers(schema: JsonSchema): Invalid[] {
     { what: 'infinite', value: '1e400' },
     { what: 'a number followed by letters', value: '5abc' },
   ];
-  if (schema.type === 'integer') out.push({ what: 'fractional', value: '1.5' });
+  if (schema.type === 'integer') {
+    out.push({ what: 'fractional', value: '1.5' });
+    // Number() reads all of these; a query string takes plain decimal digits only.
+    const inRange = Math.max(min ?? 1, Math.min(max ?? 16, 16));
+    out.push(
+      { what: 'in hexadecimal', value: `0x${inRange.toString(16)}` },
+      { what: 'in binary', value: `0b${inRange.toString(2)}` },
+      { what: 'in exponent form', value: `${inRange}e0` },
+      { what: 'with a plus sign', value: `+${inRange}` },
+      { what: 'with spaces around it', value: ` ${inRange} ` },
+    );
+  }
   if (min !== undefined) out.push({ what: `below the minimum ${min}`, value: String(min - 1) });
   if (min !== undefined && min > 0) out.push({ what: 'empty (zero)', value: '' });
   if (max !== undefined) out.push({ what: `above the maximum ${max}`, value: String(max + 1) });

@@ -1,17 +1,19 @@
 import { z } from 'zod';
 import { skuSchema } from '@shop/contracts';
+import { queryInteger } from '@shop/service-kit';
 
 export const MAX_STOCK = 1_000_000_000;
 
 export const putProductSchema = z
   .object({
-    // Postgres text cannot hold NUL, and no product name needs a control character.
+    // Postgres text cannot hold NUL, and no product name needs a control character, nor an
+    // invisible one (zero-width, byte-order mark) or one that reverses the text around it.
     name: z
       .string()
       .trim()
       .min(1)
       .max(200)
-      .regex(/^\P{Cc}*$/u, 'must not contain control characters'),
+      .regex(/^[^\p{Cc}\p{Cf}]*$/u, 'must not contain control, invisible or direction characters'),
     /** What can be reserved from now on; stock already held by orders stays reserved. */
     stock: z.number().int().min(0).max(MAX_STOCK),
   })
@@ -21,7 +23,7 @@ export type PutProductDto = z.output<typeof putProductSchema>;
 
 export const listProductsQuerySchema = z
   .object({
-    limit: z.coerce.number().int().min(1).max(500).default(100),
+    limit: queryInteger({ min: 1, max: 500, fallback: 100 }),
     after: skuSchema.describe('The last SKU of the previous page (its nextAfter)').optional(),
   })
   .strict();

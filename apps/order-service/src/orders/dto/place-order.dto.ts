@@ -6,7 +6,19 @@ export const MAX_LINE_QUANTITY = 10_000;
 
 export const placeOrderSchema = z
   .object({
-    customerEmail: z.email().max(254),
+    // RFC 5321: a local part of at most 64 octets, domain labels of at most 63, 254 in all.
+    customerEmail: z
+      .email()
+      .max(254)
+      .refine((email) => (email.split('@')[0] ?? '').length <= 64, {
+        message: 'the part before @ may be at most 64 characters',
+      })
+      .refine(
+        (email) => (email.split('@')[1] ?? '').split('.').every((label) => label.length <= 63),
+        {
+          message: 'each part of the domain may be at most 63 characters',
+        },
+      ),
     items: z
       .array(
         z.strictObject({
