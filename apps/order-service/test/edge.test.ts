@@ -86,4 +86,15 @@ describe('the order service at its HTTP edge', () => {
       expect((await fetch(`${sut.url}/orders?limit=1`)).status).toBe(200);
     }
   });
+
+  it('serves no API document when told not to (API_DOCS=false)', async () => {
+    const quiet = await startServiceUnderTest(orderService, { API_DOCS: 'false' });
+    try {
+      expect((await fetch(`${quiet.url}/docs/openapi.json`)).status).toBe(404);
+      expect((await fetch(`${quiet.url}/docs`)).status).toBe(404);
+    } finally {
+      await quiet.stop();
+    }
+    expect((await fetch(`${sut.url}/docs/openapi.json`)).status).toBe(200);
+  });
 });

@@ -72,7 +72,7 @@ export async function runService<S extends z.ZodType<BaseConfig>>(
     const header = request.headers['x-correlation-id'];
     runWithLogContext(typeof header === 'string' ? { correlationId: header } : {}, next);
   });
-  if (definition.openApi) serveApiDocument(app, definition.openApi);
+  if (definition.openApi && config.API_DOCS) serveApiDocument(app, definition.openApi);
   // inheritAppConfig: the HTTP filter rethrows a handler's error untouched, so the transport logs
   // it once and retries; Nest's default RPC filter would log it again on every attempt.
   app.connectMicroservice({ strategy: app.get(KafkaEventServer) }, { inheritAppConfig: true });

@@ -55,6 +55,17 @@ describe('docker-compose.yml', () => {
     expect(published.filter((port) => port.name === 'postgres')).toEqual([]);
   });
 
+  it('publishes the API document of the order service only', () => {
+    const docs = Object.fromEntries(
+      SERVICES.map((name) => [name, environmentOf(service(name)).API_DOCS ?? 'true']),
+    );
+    expect(docs).toEqual({
+      'order-service': 'true',
+      'inventory-service': 'false',
+      'notification-service': 'false',
+    });
+  });
+
   it('takes every password from .env: none is written in the file', () => {
     const text = composeText();
     for (const name of Object.keys(COMPOSE_TEST_ENV)) {

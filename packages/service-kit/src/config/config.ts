@@ -59,6 +59,8 @@ export function baseConfigSchema(defaults: { serviceName: string; port: number }
     /** Writes one client address may make per minute (429 beyond); 0 means no limit. */
     HTTP_WRITES_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(600),
     MIGRATE_ON_START: booleanFromEnv.default(true),
+    /** Serve the OpenAPI document and Swagger UI at /docs; off for APIs only other systems call. */
+    API_DOCS: booleanFromEnv.default(true),
     /** A graceful stop that takes longer is cut short (exit 1); orchestrators kill at ~30 s. */
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(20_000),
   });
