@@ -11,7 +11,6 @@ import {
   type EventProbe,
   requestJson,
   sendApiRequest,
-  tableContents,
   type TestProducer,
   wronglyAnswered,
 } from '@shop/devstack';
@@ -209,11 +208,9 @@ describe('inventory service against real Kafka and Postgres', () => {
   it('answers every request of the bad-request corpus with a 4xx JSON naming the field, and writes no product', async () => {
     const { bad, examples } = await corpusFor('inventory', sut.url);
     expect(bad.length).toBeGreaterThanOrEqual(80);
-    const prisma = sut.running.app.get(PrismaService);
-    const tables = () => tableContents((sql) => prisma.$queryRawUnsafe(sql), ['inventory']);
-    const before = await tables();
+    const before = await sut.tables();
     expect(await wronglyAnswered(sut.url, bad)).toEqual([]);
-    expect(await tables()).toEqual(before);
+    expect(await sut.tables()).toEqual(before);
 
     // The valid request every bad PUT was derived from is accepted: each was refused for its flaw.
     const put = examples.find((request) => request.method === 'PUT');

@@ -1,7 +1,6 @@
 import { startServiceUnderTest, type ServiceUnderTest } from '@shop/testing';
-import { PrismaService } from '../src/prisma/prisma.service';
 import { orderService } from '../src/service';
-import { corpusFor, sendApiRequest, tableContents, wronglyAnswered } from '@shop/devstack';
+import { corpusFor, sendApiRequest, wronglyAnswered } from '@shop/devstack';
 
 let sut: ServiceUnderTest<unknown>;
 
@@ -13,19 +12,13 @@ afterAll(async () => {
   await sut?.stop();
 });
 
-/** Every table of the service's schema, row by row. */
-function tables(): Promise<Record<string, string>> {
-  const prisma = sut.running.app.get(PrismaService);
-  return tableContents((sql) => prisma.$queryRawUnsafe(sql), ['orders']);
-}
-
 describe('bad input to the order service', () => {
   it('answers every request of the bad-request corpus with a 4xx JSON naming the field, and writes nothing', async () => {
     const { bad } = await corpusFor('order', sut.url);
     expect(bad.length).toBeGreaterThanOrEqual(100);
-    const before = await tables();
+    const before = await sut.tables();
     expect(await wronglyAnswered(sut.url, bad)).toEqual([]);
-    expect(await tables()).toEqual(before);
+    expect(await sut.tables()).toEqual(before);
   });
 
   it('accepts the valid request that each bad one is derived from', async () => {

@@ -6,9 +6,8 @@ import {
   StockReserved,
   Topics,
 } from '@shop/contracts';
-import { tableContents, waitFor, type EventProbe, type TestProducer } from '@shop/devstack';
+import { waitFor, type EventProbe, type TestProducer } from '@shop/devstack';
 import { startServiceUnderTest, type ServiceUnderTest } from '@shop/testing';
-import { PrismaService } from '../src/prisma/prisma.service';
 import { orderService } from '../src/service';
 
 let sut: ServiceUnderTest<unknown>;
@@ -197,9 +196,7 @@ describe('order service against real Kafka and Postgres', () => {
   });
 
   it('rejects an invalid order with 400 naming each field, and stores nothing', async () => {
-    const tables = () =>
-      tableContents((sql) => sut.running.app.get(PrismaService).$queryRawUnsafe(sql), ['orders']);
-    const before = await tables();
+    const before = await sut.tables();
     const response = await fetch(`${sut.url}/orders`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -211,7 +208,7 @@ describe('order service against real Kafka and Postgres', () => {
     expect(response.status).toBe(400);
     const body = (await response.json()) as { issues: Array<{ field: string }> };
     expect(body.issues.map((issue) => issue.field)).toEqual(['customerEmail', 'items.0.quantity']);
-    expect(await tables()).toEqual(before);
+    expect(await sut.tables()).toEqual(before);
   });
 
   it('lists orders newest first, filtered by status, page by page', async () => {

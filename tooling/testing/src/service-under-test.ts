@@ -6,12 +6,14 @@ import {
   EventProbe,
   freePort,
   resetTopics,
+  tableContents,
   TestProducer,
   testKafkaBrokers,
   waitForHealthy,
   type TestDatabase,
 } from '@shop/devstack';
 import {
+  PG_POOL,
   runService,
   type BaseConfig,
   type RunningService,
@@ -28,7 +30,14 @@ export interface ServiceUnderTest<C> {
   probe: EventProbe;
   /** Publishes whatever bytes a test wants, valid or not. */
   producer: TestProducer;
+  /** Every table of the service's schema, row by row (see tableContents): equal means unchanged. */
+  tables(): Promise<Record<string, string>>;
   stop(): Promise<void>;
+}
+
+/** The slice of a pg Pool that reading tables needs. */
+interface SqlPool {
+  query(sql: string): Promise<{ rows: Array<Record<string, unknown>> }>;
 }
 
 /**
@@ -66,6 +75,15 @@ export async function startServiceUnderTest<S extends z.ZodType<BaseConfig>>(
       groupId,
       probe,
       producer,
+      tables: async () => {
+        // The service's own pool: its role, its schema first on the search_path.
+        const pool = running.app.get<SqlPool>(PG_POOL);
+        const { rows } = await pool.query('SELECT current_schema() AS schema');
+        return tableContents(
+          async (sql) => (await pool.query(sql)).rows,
+          [String(rows[0]?.schema)],
+        );
+      },
       stop: async () => {
         await Promise.allSettled([probe.stop(), producer.stop()]);
         await running.app.close();
