@@ -11,3 +11,4 @@ export * from './dead-letter';
 export * from './dead-letter-admin';
 export * from './observer/topic-watcher';
 export * from './observer/cluster-snapshot';
+export * from './metrics';

@@ -16,3 +16,5 @@ export * from './internal/internal.controller';
 export * from './internal/internal-facts.repository';
 export * from './http/http-application';
 export * from './http/query-integer';
+export * from './metrics/service-metrics';
+export * from './metrics/metrics.controller';

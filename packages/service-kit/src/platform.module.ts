@@ -22,6 +22,8 @@ import {
 import type { BaseConfig } from './config/config';
 import { HealthController } from './health/health.controller';
 import { InternalController, PUBLISHES_EVENTS } from './internal/internal.controller';
+import { MetricsController } from './metrics/metrics.controller';
+import { ServiceMetrics } from './metrics/service-metrics';
 import { survivesDroppedConnections } from './pg-pool';
 import { KAFKA, LOGGER, PG_POOL, SERVICE_CONFIG } from './tokens';
 import { isTransientDatabaseError } from './transient-errors';
@@ -41,6 +43,7 @@ class PlatformLifecycle implements OnApplicationBootstrap, OnModuleDestroy, OnAp
     private readonly moduleRef: ModuleRef,
     @Inject(PG_POOL) private readonly pool: Pool,
     private readonly consumer: KafkaEventServer,
+    private readonly metrics: ServiceMetrics,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -60,6 +63,7 @@ class PlatformLifecycle implements OnApplicationBootstrap, OnModuleDestroy, OnAp
     const relay = this.find(OutboxRelay);
     const publisher = this.find(KafkaEventPublisher);
     await relay?.stop();
+    await this.metrics.close();
     await publisher?.disconnect();
     await this.pool.end();
   }
@@ -91,8 +95,7 @@ export class PlatformModule {
           // A bounded connect: /health must answer 503, not hang, when the database is unreachable.
           const pool = new Pool({
             connectionString: config.DATABASE_URL,
-            // Two are held for good: the relay's LISTEN and its leading session.
-            max: 6,
+            max: POOL_MAX,
             connectionTimeoutMillis: 3_000,
           });
           survivesDroppedConnections(pool, (error) =>
@@ -107,17 +110,33 @@ export class PlatformModule {
           createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }, logger),
       },
       {
+        provide: ServiceMetrics,
+        inject: [PG_POOL, KAFKA],
+        useFactory: (pool: Pool, kafka: Kafka) =>
+          new ServiceMetrics({
+            pool,
+            poolMax: POOL_MAX,
+            kafka,
+            publishesEvents: options.publishesEvents,
+            logger,
+          }),
+      },
+      {
         provide: KafkaEventServer,
-        inject: [KAFKA],
-        useFactory: (kafka: Kafka) =>
-          new KafkaEventServer({
+        inject: [KAFKA, ServiceMetrics],
+        useFactory: (kafka: Kafka, metrics: ServiceMetrics) => {
+          const server = new KafkaEventServer({
             kafka,
             groupId: config.KAFKA_GROUP_ID,
             replica: config.REPLICA_ID,
             logger,
             // A database restart is waited out, not dead-lettered; other errors use up attempts.
             retry: { isTransient: isTransientDatabaseError, ...options.retry },
-          }),
+            metrics: metrics.messaging,
+          });
+          metrics.reportLagOf(config.KAFKA_GROUP_ID, () => server.subscribedTopics());
+          return server;
+        },
       },
       PlatformLifecycle,
       { provide: APP_GUARD, useClass: ThrottlerGuard },
@@ -128,6 +147,7 @@ export class PlatformModule {
       PG_POOL,
       KAFKA,
       KafkaEventServer,
+      ServiceMetrics,
     ];
     if (options.publishesEvents) {
       providers.push(
@@ -138,9 +158,15 @@ export class PlatformModule {
         },
         {
           provide: OutboxRelay,
-          inject: [PG_POOL, KafkaEventPublisher],
-          useFactory: (pool: Pool, publisher: KafkaEventPublisher) =>
-            new OutboxRelay({ pool, publisher, logger, replica: config.REPLICA_ID }),
+          inject: [PG_POOL, KafkaEventPublisher, ServiceMetrics],
+          useFactory: (pool: Pool, publisher: KafkaEventPublisher, metrics: ServiceMetrics) =>
+            new OutboxRelay({
+              pool,
+              publisher,
+              logger,
+              replica: config.REPLICA_ID,
+              metrics: metrics.messaging,
+            }),
         },
       );
       exported.push(KafkaEventPublisher, OutboxRelay);
@@ -149,12 +175,15 @@ export class PlatformModule {
       module: PlatformModule,
       global: true,
       imports: [writeLimits(config)],
-      controllers: [HealthController, InternalController],
+      controllers: [HealthController, InternalController, MetricsController],
       providers,
       exports: exported as DynamicModule['exports'],
     };
   }
 }
+
+/** Two are held for good: the relay's LISTEN and its leading session. */
+const POOL_MAX = 6;
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 

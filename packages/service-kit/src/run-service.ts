@@ -15,6 +15,7 @@ import {
 } from '@shop/messaging';
 import { loadConfig, migrationDatabaseUrl, type BaseConfig } from './config/config';
 import { createHttpApplication } from './http/http-application';
+import { ServiceMetrics } from './metrics/service-metrics';
 
 export interface ServiceDefinition<S extends z.ZodType<BaseConfig>> {
   name: ServiceName;
@@ -65,9 +66,12 @@ export async function runService<S extends z.ZodType<BaseConfig>>(
     'retention.ms': String(DEAD_LETTER_RETENTION_MS),
   });
 
-  const app = await createHttpApplication(definition.module(config, logger), logger, {
-    requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
-  });
+  const app = await createHttpApplication(
+    definition.module(config, logger),
+    logger,
+    { requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS },
+    (created) => created.get(ServiceMetrics).httpMiddleware(),
+  );
   app.use((request: { headers: Record<string, unknown> }, _response: unknown, next: () => void) => {
     const header = request.headers['x-correlation-id'];
     runWithLogContext(typeof header === 'string' ? { correlationId: header } : {}, next);

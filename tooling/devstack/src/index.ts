@@ -11,3 +11,4 @@ export * from './http';
 export * from './bad-requests';
 export * from './bad-request-client';
 export * from './table-contents';
+export * from './metrics-scrape';

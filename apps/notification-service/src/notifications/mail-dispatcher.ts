@@ -10,6 +10,7 @@ import type { Logger } from '@shop/logging';
 import { LOGGER, PG_POOL, SERVICE_CONFIG } from '@shop/service-kit';
 import type { NotificationConfig } from '../config/notification-config';
 import { afterFailure, CLAIM_LEASE_MS, describeSendError, messageIdFor } from './delivery-policy';
+import { MailMetrics } from './mail-metrics';
 import { MAILER, type Mailer } from './mailer';
 import { NotificationsRepository, type ClaimedEmail } from './notifications.repository';
 
@@ -42,6 +43,7 @@ export class MailDispatcher implements OnApplicationBootstrap, BeforeApplication
     @Inject(MAILER) private readonly mailer: Mailer,
     @Inject(SERVICE_CONFIG) config: NotificationConfig,
     @Inject(LOGGER) logger: Logger,
+    private readonly metrics: MailMetrics,
   ) {
     this.concurrency = config.MAIL_CONCURRENCY;
     this.log = logger.child({ component: 'mail-dispatcher' });
@@ -112,6 +114,7 @@ export class MailDispatcher implements OnApplicationBootstrap, BeforeApplication
         messageId: messageIdFor(email.event_id),
       });
       messageId = sent.messageId;
+      this.metrics.attempted(email.type, 'sent');
     } catch (error) {
       await this.recordFailure(email, error).catch((recordError: unknown) =>
         this.log.warn(
@@ -141,6 +144,7 @@ export class MailDispatcher implements OnApplicationBootstrap, BeforeApplication
       attempts: email.attempts,
       lastError,
     };
+    this.metrics.attempted(email.type, outcome.status === 'FAILED' ? 'failed' : 'retry');
     if (outcome.status === 'FAILED') {
       await this.notifications.markFailed(email.id, lastError);
       this.log.error(details, 'email could not be sent on any attempt; given up');

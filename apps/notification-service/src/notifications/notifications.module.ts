@@ -3,6 +3,7 @@ import { SERVICE_FACTS } from '@shop/service-kit';
 import { NotificationFacts } from '../internal/notification-facts';
 import { PrismaService } from '../prisma/prisma.service';
 import { MailDispatcher } from './mail-dispatcher';
+import { MailMetrics } from './mail-metrics';
 import { MAILER, SmtpMailer } from './mailer';
 import { NotificationsConsumer } from './notifications.consumer';
 import { NotificationsController } from './notifications.controller';
@@ -16,6 +17,7 @@ import { NotificationsService } from './notifications.service';
     NotificationsRepository,
     PrismaService,
     MailDispatcher,
+    MailMetrics,
     { provide: MAILER, useClass: SmtpMailer },
     { provide: SERVICE_FACTS, useClass: NotificationFacts },
   ],

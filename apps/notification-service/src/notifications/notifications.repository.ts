@@ -17,6 +17,7 @@ export interface QueuedEmail {
 export interface ClaimedEmail {
   id: string;
   event_id: string;
+  type: string;
   recipient: string;
   subject: string;
   body: string;
@@ -98,7 +99,7 @@ export class NotificationsRepository {
                ORDER BY created_at
                LIMIT $1
                  FOR UPDATE SKIP LOCKED)
-    RETURNING id, event_id, recipient, subject, body, attempts`,
+    RETURNING id, event_id, type::text, recipient, subject, body, attempts`,
       [limit, leaseMs],
     );
     return rows;

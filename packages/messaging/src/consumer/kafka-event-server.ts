@@ -12,6 +12,7 @@ import { runWithLogContext, type Logger } from '@shop/logging';
 import { deadLetterTopic, toDeadLetter, type DeadLetterCause } from '../dead-letter';
 import { EventHeaders } from '../event-publisher';
 import { IdempotentProducer } from '../idempotent-producer';
+import type { MessagingMetrics } from '../metrics';
 import { attachDelivery } from './delivery';
 import { batchPattern, eventPattern } from './on-event.decorator';
 import {
@@ -40,6 +41,8 @@ export interface KafkaEventServerOptions {
    * handlers' database pool.
    */
   concurrency?: number;
+  /** Handler durations, batch sizes, retries and dead letters, when the process exports metrics. */
+  metrics?: MessagingMetrics;
 }
 
 type ConsumerState = 'idle' | 'joining' | 'joined' | 'stopped' | 'crashed';
@@ -158,6 +161,11 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     this.log.info('consumption resumed on request');
   }
 
+  /** The topics this consumer reads, once it has started. */
+  subscribedTopics(): string[] {
+    return [...this.topics];
+  }
+
   /** Contracts with a registered handler; the topics to subscribe to follow from them. */
   handledContracts(): EventContract[] {
     return ALL_EVENTS.filter(
@@ -270,6 +278,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     };
 
     const units = this.unitsOf(topic, partition, messages, contracts, done);
+    this.countFetched(units);
     // What is in no unit needs nothing more: done ahead of a retry, or not this consumer's event.
     messages.forEach((_, index) => (outcomes[index] = { done: true }));
     for (const unit of units) for (const item of unit.items) outcomes[item.index] = undefined;
@@ -344,6 +353,20 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     return units;
   }
 
+  private countFetched(units: Unit[]): void {
+    const metrics = this.options.metrics;
+    if (!metrics) return;
+    const perType = new Map<string, number>();
+    for (const { items } of units) {
+      for (const { decoded } of items) {
+        if (decoded.kind === 'event') {
+          perType.set(decoded.event.type, (perType.get(decoded.event.type) ?? 0) + 1);
+        }
+      }
+    }
+    for (const [eventType, count] of perType) metrics.fetched(eventType, count);
+  }
+
   /**
    * False when the message's `event-type` header names a type no handler here takes: most of a
    * topic is other consumers' events, and the header spares parsing them. Without the header,
@@ -367,6 +390,8 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
         events.set(decoded.event.eventId, decoded.event);
       }
     }
+    const [first] = events.values();
+    const timed = first && this.options.metrics?.handling(first.type);
     try {
       await this.invoke(batch, [...events.values()]);
       return true;
@@ -377,6 +402,8 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
         'batch handler failed; handling its events one at a time',
       );
       return false;
+    } finally {
+      timed?.();
     }
   }
 
@@ -439,12 +466,15 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     };
     return runWithLogContext(context, async (): Promise<Outcome> => {
       const key = `${topic}:${partition}:${message.offset}`;
+      const timed = this.options.metrics?.handling(event.type);
       try {
         if (single) await this.invoke(single, event);
         else if (batch) await this.invoke(batch, [event]);
+        timed?.();
         this.failures.delete(key);
         return { done: true };
       } catch (error) {
+        timed?.();
         const previous = this.failures.get(key);
         const history = {
           attempts: (previous?.attempts ?? 0) + 1,
@@ -453,6 +483,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
         const decision = decideOnFailure(this.retry, error, history);
         if (decision.action === 'retry') {
           this.failures.set(key, history);
+          this.options.metrics?.retried(event.type);
           this.log.warn(
             { err: error, ...where, attempt: history.attempts, retryInMs: decision.delayMs },
             'event handler failed; retrying',
@@ -497,6 +528,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
         topicMessages: [{ topic: deadLetterTopic(cause.topic), messages: [letter] }],
       });
       this.deadLettered += 1;
+      this.options.metrics?.deadLettered(cause.topic, cause.reason);
       this.lastDeadLetter = {
         topic: cause.topic,
         reason: cause.reason,

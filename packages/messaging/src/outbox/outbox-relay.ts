@@ -3,6 +3,7 @@ import type { Pool, PoolClient } from 'pg';
 import { NotifyLoop } from '@shop/database';
 import type { Logger } from '@shop/logging';
 import type { KafkaEventPublisher } from '../event-publisher';
+import type { MessagingMetrics, RelayPath } from '../metrics';
 import type { OutboxRecord } from './outbox-record';
 
 export interface OutboxRelayOptions {
@@ -17,6 +18,8 @@ export interface OutboxRelayOptions {
   pollIntervalMs?: number;
   /** Sent rows are kept this long (for inspection), then deleted. */
   retentionMs?: number;
+  /** Publish latency per topic and path, when the process exports metrics. */
+  metrics?: MessagingMetrics;
 }
 
 /** An outbox row its transaction has committed: the record and the row's id. */
@@ -171,9 +174,9 @@ export class OutboxRelay {
           for (const row of scanned) this.remember(row.id);
           const ids = new Set(scanned.map((row) => row.id));
           this.handedOver = this.handedOver.filter((row) => !ids.has(row.id));
-          await this.publish(leader, scanned);
+          await this.publish(leader, scanned, 'scan');
         } else {
-          await this.publish(leader, this.handedOver.splice(0, this.batchSize));
+          await this.publish(leader, this.handedOver.splice(0, this.batchSize), 'hand-over');
         }
       }
       this.consecutiveFailures = 0;
@@ -247,9 +250,15 @@ export class OutboxRelay {
     return rows.map(toCommittedRow);
   }
 
-  private async publish(leader: PoolClient, rows: readonly CommittedOutboxRow[]): Promise<void> {
+  private async publish(
+    leader: PoolClient,
+    rows: readonly CommittedOutboxRow[],
+    path: RelayPath,
+  ): Promise<void> {
     if (rows.length === 0) return;
     await this.options.publisher.publish(rows);
+    const { metrics } = this.options;
+    if (metrics) for (const row of rows) metrics.published(row.topic, path, row.payload.occurredAt);
     await leader.query(
       'UPDATE outbox_events SET sent_at = now(), sent_by = $2 WHERE id = ANY($1::bigint[])',
       [rows.map((row) => row.id), this.options.replica],

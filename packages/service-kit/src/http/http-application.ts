@@ -25,6 +25,11 @@ export interface HttpLimits {
   requestTimeoutMs: number;
 }
 
+/** Middleware that must see every request first, including those refused before any route. */
+export type FirstMiddleware = (
+  app: NestExpressApplication,
+) => (request: Request, response: Response, next: NextFunction) => void;
+
 /**
  * Nest's Express adapter, with Node's own limits on a request that is slow to arrive: Nest
  * creates its server without options, and the check interval can only be set at creation.
@@ -57,12 +62,14 @@ export async function createHttpApplication(
   module: DynamicModule,
   logger: Logger,
   limits: HttpLimits,
+  first?: FirstMiddleware,
 ): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(
     module,
     new LimitedExpressAdapter(limits),
     { logger: new NestLoggerAdapter(logger), bodyParser: false },
   );
+  if (first) app.use(first(app));
   // The services speak plain HTTP behind whatever terminates TLS: upgrading the pages' requests
   // to https would break Swagger UI and the console wherever they are reached over http.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
