@@ -1,5 +1,6 @@
-import 'reflect-metadata';
-import { startService } from '@shop/service-kit';
-import { notificationService } from './service';
+import { startTracing } from '@shop/telemetry';
 
-startService(notificationService);
+// Tracing starts before the service is loaded: its instrumentations patch http, pg and Nest as
+// they are required.
+startTracing('notification-service');
+void import('./start.js');

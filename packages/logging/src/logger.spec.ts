@@ -1,6 +1,9 @@
 import { Writable } from 'node:stream';
+import { context, trace, TraceFlags } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import pino from 'pino';
-import { bindCorrelationId, currentLogContext, runWithLogContext } from './context';
+import { bindCorrelationId, runWithLogContext } from './context';
+import { logFields } from './logger';
 
 function captureLogger() {
   const lines: Array<Record<string, unknown>> = [];
@@ -10,7 +13,7 @@ function captureLogger() {
       done();
     },
   });
-  const logger = pino({ mixin: () => ({ ...currentLogContext() }) }, sink);
+  const logger = pino({ mixin: logFields }, sink);
   return { logger, lines };
 }
 
@@ -36,5 +39,27 @@ describe('log context', () => {
     });
     logger.info('outside');
     expect(lines.map((line) => line.correlationId)).toEqual([undefined, 'order-2', undefined]);
+  });
+});
+
+describe('trace ids', () => {
+  const contextManager = new AsyncLocalStorageContextManager();
+  beforeAll(() => context.setGlobalContextManager(contextManager.enable()));
+  afterAll(() => context.disable());
+
+  it("puts the active span's trace and span ids on every line, and none outside a span", () => {
+    const { logger, lines } = captureLogger();
+    const span = trace.wrapSpanContext({
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      traceFlags: TraceFlags.SAMPLED,
+    });
+    context.with(trace.setSpan(context.active(), span), () => logger.info('traced'));
+    logger.info('untraced');
+    expect(lines[0]).toMatchObject({
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+    });
+    expect(lines[1]).not.toHaveProperty('traceId');
   });
 });

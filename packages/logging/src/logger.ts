@@ -1,5 +1,6 @@
+import { trace } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
-import { currentLogContext } from './context';
+import { currentLogContext, type LogContext } from './context';
 
 export type { Logger } from 'pino';
 
@@ -18,7 +19,7 @@ export function createLogger(options: LoggerOptions): Logger {
     level: options.level,
     base: { service: options.service },
     timestamp: pino.stdTimeFunctions.isoTime,
-    mixin: () => ({ ...currentLogContext() }),
+    mixin: logFields,
     transport:
       options.format === 'pretty'
         ? {
@@ -32,4 +33,15 @@ export function createLogger(options: LoggerOptions): Logger {
           }
         : undefined,
   });
+}
+
+/**
+ * What every line carries besides its message: the unit of work's ids, and the active span's
+ * trace and span ids, so a log line leads to its trace and back.
+ */
+export function logFields(): LogContext & { traceId?: string; spanId?: string } {
+  const context = currentLogContext();
+  const span = trace.getActiveSpan()?.spanContext();
+  if (!span || !trace.isSpanContextValid(span)) return { ...context };
+  return { ...context, traceId: span.traceId, spanId: span.spanId };
 }

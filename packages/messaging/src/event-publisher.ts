@@ -1,6 +1,8 @@
+import type { Span } from '@opentelemetry/api';
 import { Partitioners, type Kafka, type Message } from 'kafkajs';
 import { IdempotentProducer } from './idempotent-producer';
 import type { OutboxRecord } from './outbox/outbox-record';
+import { contextOf, endSpan, startSendSpan } from './tracing';
 
 export const EventHeaders = {
   eventId: 'event-id',
@@ -39,19 +41,36 @@ export class KafkaEventPublisher {
   async publish(records: readonly OutboxRecord[]): Promise<void> {
     if (records.length === 0) return;
     const byTopic = new Map<string, Message[]>();
+    const spans: Span[] = [];
     for (const record of records) {
+      const { span, headers } = startSendSpan(
+        record.topic,
+        {
+          'messaging.message.id': record.eventId,
+          'messaging.kafka.message.key': record.messageKey,
+          'shop.event.type': record.eventType,
+        },
+        contextOf(record.traceContext),
+      );
+      spans.push(span);
       const messages = byTopic.get(record.topic) ?? [];
-      messages.push(toMessage(record));
+      messages.push(toMessage(record, headers));
       byTopic.set(record.topic, messages);
     }
-    await this.producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-    });
+    try {
+      await this.producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      });
+    } catch (error) {
+      for (const span of spans) endSpan(span, error);
+      throw error;
+    }
+    for (const span of spans) endSpan(span);
   }
 }
 
-function toMessage(record: OutboxRecord): Message {
+function toMessage(record: OutboxRecord, traceHeaders: Record<string, string>): Message {
   return {
     key: record.messageKey,
     value: JSON.stringify(record.payload),
@@ -60,6 +79,7 @@ function toMessage(record: OutboxRecord): Message {
       [EventHeaders.eventType]: record.eventType,
       [EventHeaders.correlationId]: record.payload.correlationId,
       'content-type': 'application/json',
+      ...traceHeaders,
     },
   };
 }

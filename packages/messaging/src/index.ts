@@ -12,3 +12,4 @@ export * from './dead-letter-admin';
 export * from './observer/topic-watcher';
 export * from './observer/cluster-snapshot';
 export * from './metrics';
+export * from './tracing';

@@ -22,7 +22,7 @@ const OUTBOX_DDL = `
   CREATE TABLE outbox_events (
     id BIGSERIAL PRIMARY KEY, event_id UUID NOT NULL UNIQUE, event_type TEXT NOT NULL, topic TEXT NOT NULL,
     message_key TEXT NOT NULL, payload JSONB NOT NULL, created_at TIMESTAMPTZ(3) NOT NULL DEFAULT now(),
-    sent_at TIMESTAMPTZ(3), sent_by TEXT);
+    sent_at TIMESTAMPTZ(3), sent_by TEXT, trace_context JSONB);
   CREATE FUNCTION notify_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
   DECLARE largest_id BIGINT;
   BEGIN

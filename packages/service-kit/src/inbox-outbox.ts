@@ -68,14 +68,16 @@ export async function appendAllToOutbox(
 ): Promise<void> {
   if (records.length === 0) return;
   const inserted = await tx.$queryRaw<Array<{ id: string }>>`
-    INSERT INTO outbox_events (event_id, event_type, topic, message_key, payload)
-    SELECT event_id, event_type, topic, message_key, payload
+    INSERT INTO outbox_events (event_id, event_type, topic, message_key, payload, trace_context)
+    SELECT event_id, event_type, topic, message_key, payload, NULLIF(trace_context, 'null')
       FROM unnest(${records.map((record) => record.eventId)}::uuid[],
                          ${records.map((record) => record.eventType)}::text[],
                          ${records.map((record) => record.topic)}::text[],
                          ${records.map((record) => record.messageKey)}::text[],
-                         ${records.map((record) => JSON.stringify(record.payload))}::jsonb[])
-           WITH ORDINALITY AS r(event_id, event_type, topic, message_key, payload, position)
+                         ${records.map((record) => JSON.stringify(record.payload))}::jsonb[],
+                         ${records.map((record) => JSON.stringify(record.traceContext ?? null))}::jsonb[])
+           WITH ORDINALITY AS r(event_id, event_type, topic, message_key, payload, trace_context,
+                                position)
      ORDER BY position
     RETURNING id::text`;
   // Ids are drawn in insertion order; RETURNING does not promise an order of its own.

@@ -14,6 +14,7 @@ import {
   KafkaEventServer,
 } from '@shop/messaging';
 import { loadConfig, migrationDatabaseUrl, type BaseConfig } from './config/config';
+import { stopTracing } from '@shop/telemetry';
 import { createHttpApplication } from './http/http-application';
 import { ServiceMetrics } from './metrics/service-metrics';
 
@@ -122,6 +123,7 @@ async function stopGracefully(app: NestExpressApplication, logger: Logger): Prom
   clearTimeout(forced);
   logger.info('HTTP closed; stopping the consumer, flushing the outbox');
   await app.close();
+  await stopTracing();
 }
 
 /**

@@ -12,3 +12,4 @@ export * from './bad-requests';
 export * from './bad-request-client';
 export * from './table-contents';
 export * from './metrics-scrape';
+export * from './span-collector';

@@ -28,7 +28,10 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-export async function startTestStack(): Promise<TestStack> {
+/** `env` is added to every service's environment (e.g. where to send spans). */
+export async function startTestStack(
+  options: { env?: Record<string, string> } = {},
+): Promise<TestStack> {
   const brokers = testKafkaBrokers();
   await resetTopics(brokers, ALL_TOPICS);
   const database = await createTestDatabase('e2e');
@@ -48,6 +51,7 @@ export async function startTestStack(): Promise<TestStack> {
         // The tests send bursts (200 orders at once) from one address: no write limit here.
         HTTP_WRITES_PER_MINUTE: '0',
         ...(name === 'notification-service' ? { SMTP_URL: smtp.url } : {}),
+        ...options.env,
       },
     });
     started.push(service);

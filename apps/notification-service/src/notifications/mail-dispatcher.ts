@@ -5,7 +5,9 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import type { Pool } from 'pg';
+import { context, SpanKind, trace, type Span } from '@opentelemetry/api';
 import { NotifyLoop } from '@shop/database';
+import { contextOf, endSpan } from '@shop/messaging';
 import type { Logger } from '@shop/logging';
 import { LOGGER, PG_POOL, SERVICE_CONFIG } from '@shop/service-kit';
 import type { NotificationConfig } from '../config/notification-config';
@@ -106,16 +108,21 @@ export class MailDispatcher implements OnApplicationBootstrap, BeforeApplication
   private async deliver(email: ClaimedEmail): Promise<void> {
     const details = { notificationId: email.id, eventId: email.event_id, attempt: email.attempts };
     let messageId: string;
+    const span = startSmtpSendSpan(email);
     try {
-      const sent = await this.mailer.send({
-        to: email.recipient,
-        subject: email.subject,
-        text: email.body,
-        messageId: messageIdFor(email.event_id),
-      });
+      const sent = await context.with(trace.setSpan(context.active(), span), () =>
+        this.mailer.send({
+          to: email.recipient,
+          subject: email.subject,
+          text: email.body,
+          messageId: messageIdFor(email.event_id),
+        }),
+      );
       messageId = sent.messageId;
+      endSpan(span);
       this.metrics.attempted(email.type, 'sent');
     } catch (error) {
+      endSpan(span, error);
       await this.recordFailure(email, error).catch((recordError: unknown) =>
         this.log.warn(
           { ...details, err: recordError },
@@ -156,4 +163,22 @@ export class MailDispatcher implements OnApplicationBootstrap, BeforeApplication
       'email not sent; retrying later',
     );
   }
+}
+
+const tracer = trace.getTracer('@shop/notification-service');
+
+/** The SMTP send continues the trace of the event that asked for the email: an order's trace ends here. */
+function startSmtpSendSpan(email: ClaimedEmail): Span {
+  return tracer.startSpan(
+    'smtp send',
+    {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'shop.email.type': email.type,
+        'shop.email.attempt': email.attempts,
+        'shop.event.id': email.event_id,
+      },
+    },
+    contextOf(email.trace_context),
+  );
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { deliveryOf } from '@shop/messaging';
+import { deliveryOf, traceCarrierFor, type TraceCarrier } from '@shop/messaging';
 import { fetchedAt, PG_POOL } from '@shop/service-kit';
 import type { Notification } from '../generated/prisma/client';
 import { PrismaService } from '../prisma/prisma.service';
@@ -22,6 +22,7 @@ export interface ClaimedEmail {
   subject: string;
   body: string;
   attempts: number;
+  trace_context: TraceCarrier | null;
 }
 
 /**
@@ -57,9 +58,10 @@ export class NotificationsRepository {
                       ${delivered.map((where) => where?.partition ?? null)}::int[],
                       ${delivered.map((where) => where?.offset ?? null)}::bigint[],
                       ${delivered.map((where) => where?.replica ?? null)}::text[],
-                      ${delivered.map((where) => fetchedAt(where))}::timestamptz[])
+                      ${delivered.map((where) => fetchedAt(where))}::timestamptz[],
+                      ${emails.map((row) => JSON.stringify(traceCarrierFor(row.event.eventId)))}::jsonb[])
                AS b(id, event_id, event_type, order_id, type, recipient, subject, body,
-                    topic, kafka_partition, kafka_offset, handled_by, fetched_at)
+                    topic, kafka_partition, kafka_offset, handled_by, fetched_at, trace_context)
       ),
       claimed AS (
         INSERT INTO processed_events
@@ -71,8 +73,10 @@ export class NotificationsRepository {
         ON CONFLICT (event_id) DO NOTHING
         RETURNING event_id
       )
-      INSERT INTO notifications (id, event_id, order_id, type, recipient, subject, body)
-      SELECT id, event_id, order_id, type::"NotificationType", recipient, subject, body
+      INSERT INTO notifications (id, event_id, order_id, type, recipient, subject, body,
+                                 trace_context)
+      SELECT id, event_id, order_id, type::"NotificationType", recipient, subject, body,
+             NULLIF(trace_context, 'null')
         FROM batch JOIN claimed USING (event_id)`;
   }
 
@@ -99,7 +103,7 @@ export class NotificationsRepository {
                ORDER BY created_at
                LIMIT $1
                  FOR UPDATE SKIP LOCKED)
-    RETURNING id, event_id, type::text, recipient, subject, body, attempts`,
+    RETURNING id, event_id, type::text, recipient, subject, body, attempts, trace_context`,
       [limit, leaseMs],
     );
     return rows;

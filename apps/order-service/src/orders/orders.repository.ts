@@ -94,9 +94,10 @@ export class OrdersRepository {
         ON CONFLICT (id) DO NOTHING
         RETURNING created_at, updated_at
       ), queued AS (
-        INSERT INTO outbox_events (event_id, event_type, topic, message_key, payload)
+        INSERT INTO outbox_events (event_id, event_type, topic, message_key, payload, trace_context)
         SELECT ${announcement.eventId}::uuid, ${announcement.eventType}, ${announcement.topic},
-               ${announcement.messageKey}, ${JSON.stringify(announcement.payload)}::jsonb
+               ${announcement.messageKey}, ${JSON.stringify(announcement.payload)}::jsonb,
+               NULLIF(${JSON.stringify(announcement.traceContext ?? null)}::jsonb, 'null')
           FROM placed
         RETURNING id
       )

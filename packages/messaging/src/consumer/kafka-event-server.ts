@@ -1,4 +1,5 @@
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
+import type { Span } from '@opentelemetry/api';
 import { lastValueFrom } from 'rxjs';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import {
@@ -13,6 +14,7 @@ import { deadLetterTopic, toDeadLetter, type DeadLetterCause } from '../dead-let
 import { EventHeaders } from '../event-publisher';
 import { IdempotentProducer } from '../idempotent-producer';
 import type { MessagingMetrics } from '../metrics';
+import { contextOfHeaders, endSpan, startProcessSpan, withHandledEvents } from '../tracing';
 import { attachDelivery } from './delivery';
 import { batchPattern, eventPattern } from './on-event.decorator';
 import {
@@ -385,17 +387,24 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     items: PendingMessage[],
   ): Promise<boolean> {
     const events = new Map<string, EventOf<EventContract>>();
-    for (const { decoded } of items) {
+    const spans: Array<{ eventId: string; span: Span }> = [];
+    for (const { decoded, message } of items) {
       if (decoded.kind === 'event' && !events.has(decoded.event.eventId)) {
         events.set(decoded.event.eventId, decoded.event);
+        spans.push({
+          eventId: decoded.event.eventId,
+          span: this.processSpan(topic, partition, message, decoded.event, 1),
+        });
       }
     }
     const [first] = events.values();
     const timed = first && this.options.metrics?.handling(first.type);
     try {
-      await this.invoke(batch, [...events.values()]);
+      await withHandledEvents(spans, () => this.invoke(batch, [...events.values()]));
+      for (const { span } of spans) endSpan(span);
       return true;
     } catch (error) {
+      for (const { span } of spans) endSpan(span, error);
       const first = items[0]?.message.offset;
       this.log.warn(
         { err: error, topic, partition, offset: first, count: items.length },
@@ -467,14 +476,20 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     return runWithLogContext(context, async (): Promise<Outcome> => {
       const key = `${topic}:${partition}:${message.offset}`;
       const timed = this.options.metrics?.handling(event.type);
+      const attempt = (this.failures.get(key)?.attempts ?? 0) + 1;
+      const span = this.processSpan(topic, partition, message, event, attempt);
       try {
-        if (single) await this.invoke(single, event);
-        else if (batch) await this.invoke(batch, [event]);
+        await withHandledEvents([{ eventId: event.eventId, span }], async () => {
+          if (single) await this.invoke(single, event);
+          else if (batch) await this.invoke(batch, [event]);
+        });
         timed?.();
+        endSpan(span);
         this.failures.delete(key);
         return { done: true };
       } catch (error) {
         timed?.();
+        endSpan(span, error);
         const previous = this.failures.get(key);
         const history = {
           attempts: (previous?.attempts ?? 0) + 1,
@@ -500,6 +515,29 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
         return outcome;
       }
     });
+  }
+
+  /** Handling one event, in the trace of the send that published it. */
+  private processSpan(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    event: EventOf<EventContract>,
+    attempt: number,
+  ): Span {
+    return startProcessSpan(
+      topic,
+      {
+        'messaging.consumer.group.name': this.options.groupId,
+        'messaging.destination.partition.id': String(partition),
+        'messaging.kafka.offset': Number(message.offset),
+        'messaging.message.id': event.eventId,
+        'shop.event.type': event.type,
+        'shop.attempt': attempt,
+        'shop.replica': this.options.replica,
+      },
+      contextOfHeaders(message.headers),
+    );
   }
 
   private async invoke(handler: MessageHandler, data: unknown): Promise<void> {

@@ -15,6 +15,8 @@ describe('outbox record', () => {
       topic: Topics.orderEvents,
       messageKey: orderId,
       payload: event,
+      // Nothing is traced here (no tracer registered): no context to keep.
+      traceContext: null,
     });
   });
 });

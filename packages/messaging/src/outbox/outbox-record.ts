@@ -1,4 +1,5 @@
 import type { EventContract, EventOf } from '@shop/contracts';
+import { traceCarrierFor, type TraceCarrier } from '../tracing';
 
 /**
  * The row a domain transaction writes to its schema's `outbox_events` table, next to the
@@ -10,6 +11,8 @@ export interface OutboxRecord {
   topic: string;
   messageKey: string;
   payload: EventOf<EventContract>;
+  /** Where the writer's trace stood (W3C trace context), so the send continues it; null untraced. */
+  traceContext?: TraceCarrier | null;
 }
 
 export function toOutboxRecord<C extends EventContract>(
@@ -22,5 +25,7 @@ export function toOutboxRecord<C extends EventContract>(
     topic: contract.topic,
     messageKey: contract.key(event.payload),
     payload: event,
+    // The event that caused this one is being handled now: the new row continues its trace.
+    traceContext: traceCarrierFor(event.causationId),
   };
 }

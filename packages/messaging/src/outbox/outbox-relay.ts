@@ -34,6 +34,7 @@ interface OutboxRow {
   topic: string;
   message_key: string;
   payload: OutboxRecord['payload'];
+  trace_context: OutboxRecord['traceContext'];
 }
 
 /** Row ids this process has published or holds to publish: enough to recognise its own NOTIFYs. */
@@ -243,7 +244,7 @@ export class OutboxRelay {
 
   private async scan(leader: PoolClient): Promise<CommittedOutboxRow[]> {
     const { rows } = await leader.query<OutboxRow>(
-      `SELECT id, event_id, event_type, topic, message_key, payload
+      `SELECT id, event_id, event_type, topic, message_key, payload, trace_context
          FROM outbox_events WHERE sent_at IS NULL ORDER BY id LIMIT $1`,
       [this.batchSize],
     );
@@ -295,5 +296,6 @@ function toCommittedRow(row: OutboxRow): CommittedOutboxRow {
     topic: row.topic,
     messageKey: row.message_key,
     payload: row.payload,
+    traceContext: row.trace_context,
   };
 }

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { tracingConfigSchema } from '@shop/telemetry';
 import { formatIssues } from '@shop/contracts';
 
 const booleanFromEnv = z
@@ -40,6 +41,8 @@ export const httpRequestTimeoutSchema = z.coerce
 /** Variables every service reads; a service extends this with its own. */
 export function baseConfigSchema(defaults: { serviceName: string; port: number }) {
   return z.object({
+    // Read first by startTracing (before the service loads); here so one message names every problem.
+    ...tracingConfigSchema.shape,
     PORT: z.coerce.number().int().min(1).max(65_535).default(defaults.port),
     /** The service's own role: reads and writes its tables, cannot alter or drop them. */
     DATABASE_URL: postgresUrl,
