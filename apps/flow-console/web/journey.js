@@ -99,6 +99,20 @@
             { class: 'progress live', title: 'new steps appear as they happen' },
             'in flight',
           ),
+      journey.traceUrl
+        ? h(
+            'a',
+            {
+              class: 'trace-link',
+              href: journey.traceUrl,
+              target: '_blank',
+              rel: 'noopener',
+              'data-trace-link': journey.traceId,
+              title: 'this order as one OpenTelemetry trace, from POST /orders to the SMTP send',
+            },
+            'trace ↗',
+          )
+        : null,
       h(
         'span',
         { class: 'muted who' },

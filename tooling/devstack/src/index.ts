@@ -13,3 +13,4 @@ export * from './bad-request-client';
 export * from './table-contents';
 export * from './metrics-scrape';
 export * from './span-collector';
+export * from './zipkin';

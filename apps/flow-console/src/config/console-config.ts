@@ -41,6 +41,8 @@ export const consoleConfigSchema = z.object({
   NOTIFICATION_SERVICE_URLS: serviceUrls('notification-service', 3002),
   /** How often Kafka's admin API and the services' figures are read. */
   POLL_INTERVAL_MS: z.coerce.number().int().min(200).max(60_000).default(1_000),
+  /** A trace UI (Zipkin's /zipkin); each journey then links to its trace at <url>/traces/<id>. */
+  TRACE_UI_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Orders whose records are kept in memory; the oldest are forgotten first. */
   RETAINED_ORDERS: z.coerce.number().int().min(10).max(100_000).default(2_000),
 });

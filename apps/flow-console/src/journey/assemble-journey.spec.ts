@@ -23,6 +23,7 @@ function event(
     eventType: type,
     correlationId: ORDER,
     customerEmail: 'ada@example.com',
+    traceId: null,
   };
 }
 
@@ -46,6 +47,7 @@ function happyFacts(overrides: Partial<JourneyFacts> = {}): JourneyFacts {
   return {
     orderId: ORDER,
     consoleGroup: 'flow-console',
+    traceUiUrl: null,
     events: [placed, reserved, confirmed],
     deadLetters: [],
     services: {
@@ -322,5 +324,22 @@ describe('assembleJourney', () => {
     expect(journey.status).toBe('CONFIRMED');
     expect(journey.steps.filter((step) => step.kind === 'published')).toHaveLength(3);
     expect(journey.missing).toHaveLength(3);
+  });
+
+  it('names the trace its records carry and links to it when a trace UI is configured', () => {
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    const traced = happyFacts({
+      events: [{ ...placed, traceId }, reserved, confirmed],
+      traceUiUrl: 'http://localhost:9411/zipkin/',
+    });
+    expect(assembleJourney(traced)).toMatchObject({
+      traceId,
+      traceUrl: `http://localhost:9411/zipkin/traces/${traceId}`,
+    });
+    expect(assembleJourney({ ...traced, traceUiUrl: null })).toMatchObject({
+      traceId,
+      traceUrl: null,
+    });
+    expect(assembleJourney(happyFacts())).toMatchObject({ traceId: null, traceUrl: null });
   });
 });

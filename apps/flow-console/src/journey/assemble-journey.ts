@@ -32,6 +32,8 @@ export interface JourneyFacts {
   services: Readonly<Record<string, ServiceOrderFacts | null>>;
   groups: readonly GroupOnTopic[];
   retries: readonly RetryFact[];
+  /** A Zipkin-style UI showing a trace at <traceUiUrl>/traces/<traceId>; null without one. */
+  traceUiUrl: string | null;
   passedAt(groupId: string, topic: string, partition: number, offset: string): number | null;
 }
 
@@ -218,7 +220,15 @@ export function assembleJourney(facts: JourneyFacts): Journey {
     lanes: lanesOf(ordered, facts.consoleGroup),
     steps: ordered,
     missing,
+    ...traceOf(facts),
   };
+}
+
+/** Every record of an order carries the trace its POST started; the first one traced names it. */
+function traceOf(facts: JourneyFacts): Pick<Journey, 'traceId' | 'traceUrl'> {
+  const traceId = facts.events.find((event) => event.traceId)?.traceId ?? null;
+  const base = facts.traceUiUrl?.replace(/\/+$/, '');
+  return { traceId, traceUrl: traceId && base ? `${base}/traces/${traceId}` : null };
 }
 
 function groupSteps(facts: JourneyFacts, event: ObservedEvent, group: GroupOnTopic): DraftStep[] {

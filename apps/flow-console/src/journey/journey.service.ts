@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { CONSOLE_CONFIG, type ConsoleConfig } from '../config/console-config';
 import { ClusterObserver } from '../observer/cluster-observer';
 import { ServiceDirectory, type ServiceOrderFacts } from '../services/service-directory';
 import { SERVICE_NAMES, serviceOfGroup } from '../topology';
@@ -11,6 +12,7 @@ export class JourneyService {
   constructor(
     private readonly observer: ClusterObserver,
     private readonly directory: ServiceDirectory,
+    @Inject(CONSOLE_CONFIG) private readonly config: ConsoleConfig,
   ) {}
 
   async journey(orderId: string): Promise<Journey> {
@@ -28,6 +30,7 @@ export class JourneyService {
       services,
       groups: this.groups(),
       retries: this.retries(),
+      traceUiUrl: this.config.TRACE_UI_URL ?? null,
       passedAt: (groupId, topic, partition, offset) =>
         this.observer.commits.passedAt(groupId, topic, partition, offset),
     });

@@ -12,6 +12,8 @@ export interface ObservedEvent {
   correlationId: string;
   /** From the payload, for the list of recent orders. */
   customerEmail: string | null;
+  /** The trace the record belongs to, from its `traceparent` header; null when untraced. */
+  traceId: string | null;
 }
 
 /** A record of a dead-letter topic, with the headers saying why it is there. */

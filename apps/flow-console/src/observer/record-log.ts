@@ -74,6 +74,7 @@ export class RecordLog {
       kafkaTimestamp: record.timestamp,
       seenAt,
       ...envelope,
+      traceId: traceIdOf(record.headers.traceparent),
     });
   }
 
@@ -132,6 +133,13 @@ export class RecordLog {
 }
 
 /** Enough of the envelope to place a record; the console is not a consumer and validates no contract. */
+const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
+
+/** The trace id of a W3C `traceparent` header (version-traceid-spanid-flags). */
+function traceIdOf(traceparent: string | undefined): string | null {
+  return TRACEPARENT.exec(traceparent ?? '')?.[1] ?? null;
+}
+
 function peekEnvelope(record: WatchedRecord): {
   eventId: string;
   eventType: string;

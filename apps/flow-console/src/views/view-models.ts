@@ -143,6 +143,9 @@ export interface Journey {
   steps: JourneyStep[];
   /** Facts that could not be read (a service down): the journey is shown without them. */
   missing: string[];
+  /** The order's trace (the traceparent its records carry), and where a trace UI shows it. */
+  traceId: string | null;
+  traceUrl: string | null;
 }
 
 export interface SampleOrderResult {

@@ -2,9 +2,10 @@
 /**
  * `pnpm stack`: the whole system in the foreground with real Kafka, Postgres and MailDev.
  * `--replicas inventory-service=2,notification-service=2` (or STACK_REPLICAS) runs several
- * instances of a service in one consumer group. Ctrl-C stops the services first, then the
- * infrastructure.
+ * instances of a service in one consumer group. `--zipkin` (or STACK_ZIPKIN=true) also runs
+ * Zipkin and traces every order into it. Ctrl-C stops the services first, then the infrastructure.
  */
+import { parseArgs } from 'node:util';
 import { ALL_TOPICS, TOPIC_PARTITIONS } from '@shop/contracts';
 import { bootstrapDatabase, serviceDatabaseEnv } from '@shop/database';
 import { ensureTopics, startKafka, type RunningKafka } from '../kafka';
@@ -12,6 +13,7 @@ import { startMaildev, type RunningMaildev } from '../maildev';
 import { startPostgres, type RunningPostgres } from '../postgres';
 import { spawnService, type ServiceName, type ServiceProcess } from '../service-process';
 import { assertPortFree } from '../wait';
+import { startZipkin, type RunningZipkin } from '../zipkin';
 
 const DATABASE = 'shop';
 
@@ -19,6 +21,7 @@ const COLOURS = {
   kafka: 35,
   postgres: 34,
   mail: 33,
+  zipkin: 90,
   order: 36,
   inventory: 32,
   notification: 93,
@@ -67,6 +70,7 @@ interface Stack {
   kafka?: RunningKafka;
   postgres?: RunningPostgres;
   maildev?: RunningMaildev;
+  zipkin?: RunningZipkin;
   services: ServiceProcess[];
   stopping: boolean;
 }
@@ -81,6 +85,7 @@ const ports = {
   inventory: envPort('INVENTORY_PORT', 3001),
   notification: envPort('NOTIFICATION_PORT', 3002),
   console: envPort('FLOW_CONSOLE_PORT', 3100),
+  zipkin: envPort('ZIPKIN_PORT', 9411),
 };
 
 const SERVICES = [
@@ -97,13 +102,13 @@ const MAX_REPLICAS = 9;
  * `inventory-service=2,notification=2` from `--replicas` or STACK_REPLICAS (the flag wins); a
  * service may be named with or without its `-service` suffix. Unnamed services run once.
  */
-function replicaCounts(argv: readonly string[], env: NodeJS.ProcessEnv): ReplicaCounts {
+function replicaCounts(flag: string | undefined, env: NodeJS.ProcessEnv): ReplicaCounts {
   const counts: ReplicaCounts = {
     'order-service': 1,
     'inventory-service': 1,
     'notification-service': 1,
   };
-  const setting = replicasFlag(argv) ?? env.STACK_REPLICAS ?? '';
+  const setting = flag ?? env.STACK_REPLICAS ?? '';
   for (const entry of setting.split(',').map((part) => part.trim())) {
     if (!entry) continue;
     const [rawName, rawCount, ...rest] = entry.split('=');
@@ -121,21 +126,32 @@ function replicaCounts(argv: readonly string[], env: NodeJS.ProcessEnv): Replica
   return counts;
 }
 
-function replicasFlag(argv: readonly string[]): string | undefined {
-  const usage = 'usage: stack [--replicas <service>=<n>,...]';
-  let value: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    if (arg.startsWith('--replicas=')) {
-      value = arg.slice('--replicas='.length);
-    } else if (arg === '--replicas') {
-      value = argv[++i];
-      if (value === undefined) throw new Error(`--replicas needs a value; ${usage}`);
-    } else {
-      throw new Error(`unexpected argument "${arg}"; ${usage}`);
-    }
+interface StackOptions {
+  counts: ReplicaCounts;
+  zipkin: boolean;
+}
+
+function stackOptions(argv: string[], env: NodeJS.ProcessEnv): StackOptions {
+  const usage = 'usage: stack [--replicas <service>=<n>,...] [--zipkin]';
+  let values: { replicas?: string; zipkin?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { replicas: { type: 'string' }, zipkin: { type: 'boolean' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; ${usage}`);
   }
-  return value;
+  const zipkinEnv = env.STACK_ZIPKIN ?? 'false';
+  if (!['true', 'false'].includes(zipkinEnv)) {
+    throw new Error(`STACK_ZIPKIN=${zipkinEnv}: expected true or false`);
+  }
+  return {
+    counts: replicaCounts(values.replicas, env),
+    zipkin: values.zipkin ?? zipkinEnv === 'true',
+  };
 }
 
 /**
@@ -190,8 +206,16 @@ const CATALOGUE = [
   { sku: 'CABLE-USBC', name: 'USB-C cable', stock: 1000 },
 ];
 
-async function startInfrastructure(stack: Stack): Promise<void> {
+async function startInfrastructure(stack: Stack, options: StackOptions): Promise<void> {
   say('starting Kafka and Postgres');
+  // Zipkin boots slowly (a Spring application): it starts beside the rest, and is awaited last.
+  const zipkin = options.zipkin
+    ? startZipkin({ port: ports.zipkin, log: logger('zipkin') }).then((running) => {
+        stack.zipkin = running;
+        return running;
+      })
+    : undefined;
+  zipkin?.catch(() => undefined);
   const [kafka, postgres] = await Promise.allSettled([
     startKafka({ port: ports.kafka, controllerPort: ports.kafkaController, log: logger('kafka') }),
     startPostgres({
@@ -213,6 +237,14 @@ async function startInfrastructure(stack: Stack): Promise<void> {
 
   stack.maildev = await startMaildev({ smtpPort: ports.mailSmtp, webPort: ports.mailWeb });
   logger('mail')(`MailDev SMTP ${stack.maildev.smtpUrl}, inbox ${stack.maildev.webUrl}`);
+  if (zipkin) logger('zipkin')(`Zipkin UI ${(await zipkin).uiUrl}`);
+}
+
+/** Where the services send their spans, when tracing is on. */
+function tracingEnv(stack: Stack): Record<string, string> {
+  return stack.zipkin
+    ? { OTEL_TRACES_EXPORTER: 'zipkin', OTEL_EXPORTER_ZIPKIN_ENDPOINT: stack.zipkin.spansUrl }
+    : {};
 }
 
 async function startServices(
@@ -234,6 +266,7 @@ async function startServices(
           LOG_FORMAT: 'pretty',
           // The services write to a pipe (this process); keep their colours when we print to a terminal.
           ...(useColour ? { FORCE_COLOR: '1' } : {}),
+          ...tracingEnv(stack),
           ...spec.extraEnv,
         },
       });
@@ -270,6 +303,7 @@ async function startConsole(
       NOTIFICATION_SERVICE_URLS: urlsOf('notification-service'),
       LOG_FORMAT: 'pretty',
       ...(useColour ? { FORCE_COLOR: '1' } : {}),
+      ...(stack.zipkin ? { TRACE_UI_URL: stack.zipkin.uiUrl } : {}),
     },
   });
   stack.services.push(observer);
@@ -302,7 +336,7 @@ async function seedCatalogue(inventoryUrl: string): Promise<void> {
   }
 }
 
-function printBanner(maildev: RunningMaildev, specs: ServiceSpec[]): void {
+function printBanner(stack: Stack, maildev: RunningMaildev, specs: ServiceSpec[]): void {
   const urls = (name: ServiceName): string =>
     specs
       .filter((spec) => spec.name === name)
@@ -320,6 +354,10 @@ function printBanner(maildev: RunningMaildev, specs: ServiceSpec[]): void {
     `  Inventory API    ${urls('inventory-service')}`,
     `  Notifications    ${urls('notification-service')}`,
     `  MailDev inbox    ${maildev.webUrl}`,
+    stack.zipkin
+      ? `  Zipkin (traces)  ${stack.zipkin.uiUrl}`
+      : '  Traces           off (pnpm stack --zipkin runs Zipkin and traces every order)',
+    `  Metrics          http://localhost:${ports.order}/metrics (each service serves its own)`,
     `  Kafka            127.0.0.1:${ports.kafka}`,
     '',
     'Place an order:',
@@ -340,6 +378,7 @@ async function shutdown(stack: Stack): Promise<void> {
     await Promise.allSettled(replicas.map((service) => service.stop()));
   }
   await stopQuietly('MailDev', stack.maildev?.stop());
+  await stopQuietly('Zipkin', stack.zipkin?.stop());
   await stopQuietly('Kafka', stack.kafka?.stop());
   await stopQuietly('Postgres', stack.postgres?.stop());
   say('stopped');
@@ -378,23 +417,23 @@ function onStopSignal(stack: Stack): void {
 
 async function main(): Promise<void> {
   const stack: Stack = { services: [], stopping: false };
-  let counts: ReplicaCounts;
+  let options: StackOptions;
   try {
-    counts = replicaCounts(process.argv.slice(2), process.env);
+    options = stackOptions(process.argv.slice(2), process.env);
   } catch (error) {
     console.error(error instanceof Error ? error.message : String(error));
     process.exit(2);
   }
   onStopSignal(stack);
   try {
-    await startInfrastructure(stack);
+    await startInfrastructure(stack, options);
     const { kafka, postgres, maildev } = stack;
     if (!kafka || !postgres || !maildev) throw new Error('infrastructure did not start');
-    const specs = await serviceSpecs(counts, `smtp://127.0.0.1:${ports.mailSmtp}`);
+    const specs = await serviceSpecs(options.counts, `smtp://127.0.0.1:${ports.mailSmtp}`);
     await startServices(stack, kafka, postgres, specs);
     await seedCatalogue(`http://127.0.0.1:${ports.inventory}`);
     await startConsole(stack, kafka, specs);
-    printBanner(maildev, specs);
+    printBanner(stack, maildev, specs);
   } catch (error) {
     loud('the stack failed to start');
     console.error(error instanceof Error ? error.message : String(error));
