@@ -5,9 +5,8 @@
  * instances of a service in one consumer group. Ctrl-C stops the services first, then the
  * infrastructure.
  */
-import { ALL_TOPICS, TOPIC_PARTITIONS } from '@shop/contracts';
 import { bootstrapDatabase, serviceDatabaseEnv } from '@shop/database';
-import { ensureTopics, startKafka, type RunningKafka } from '../kafka';
+import { devstackKafkaEnv, devstackKafkaSasl, startKafka, type RunningKafka } from '../kafka';
 import { startMaildev, type RunningMaildev } from '../maildev';
 import { startPostgres, type RunningPostgres } from '../postgres';
 import { spawnService, type ServiceName, type ServiceProcess } from '../service-process';
@@ -208,8 +207,7 @@ async function startInfrastructure(stack: Stack): Promise<void> {
   say(`Postgres ready at ${redact(postgres.value.adminUrl)}`);
 
   await bootstrapDatabase(postgres.value.adminUrl, DATABASE);
-  await ensureTopics(kafka.value.brokers, ALL_TOPICS, TOPIC_PARTITIONS);
-  say(`database "${DATABASE}" and topics ${ALL_TOPICS.join(', ')} ready`);
+  say(`database "${DATABASE}" ready; Kafka topics, users and ACLs provisioned`);
 
   stack.maildev = await startMaildev({ smtpPort: ports.mailSmtp, webPort: ports.mailWeb });
   logger('mail')(`MailDev SMTP ${stack.maildev.smtpUrl}, inbox ${stack.maildev.webUrl}`);
@@ -231,6 +229,7 @@ async function startServices(
         env: {
           ...serviceDatabaseEnv(postgres.adminUrl, spec.name, DATABASE),
           KAFKA_BROKERS: kafka.brokers,
+          ...devstackKafkaEnv(spec.name),
           LOG_FORMAT: 'pretty',
           // The services write to a pipe (this process); keep their colours when we print to a terminal.
           ...(useColour ? { FORCE_COLOR: '1' } : {}),
@@ -265,6 +264,7 @@ async function startConsole(
     log: logger('console'),
     env: {
       KAFKA_BROKERS: kafka.brokers,
+      ...devstackKafkaEnv('flow-console'),
       ORDER_SERVICE_URLS: urlsOf('order-service'),
       INVENTORY_SERVICE_URLS: urlsOf('inventory-service'),
       NOTIFICATION_SERVICE_URLS: urlsOf('notification-service'),
@@ -320,7 +320,10 @@ function printBanner(maildev: RunningMaildev, specs: ServiceSpec[]): void {
     `  Inventory API    ${urls('inventory-service')}`,
     `  Notifications    ${urls('notification-service')}`,
     `  MailDev inbox    ${maildev.webUrl}`,
-    `  Kafka            127.0.0.1:${ports.kafka}`,
+    `  Kafka            127.0.0.1:${ports.kafka}   (SASL/SCRAM only; principals and ACLs: packages/kafka-access)`,
+    '',
+    'Dead letters, as the operator principal:',
+    `  KAFKA_SASL_PASSWORD=${devstackKafkaSasl('operator').password} pnpm dlq list`,
     '',
     'Place an order:',
     `  curl -s -X POST http://localhost:${ports.order}/orders -H 'content-type: application/json' \\`,
