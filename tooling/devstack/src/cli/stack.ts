@@ -323,7 +323,7 @@ function printBanner(maildev: RunningMaildev, specs: ServiceSpec[]): void {
     `  Kafka            127.0.0.1:${ports.kafka}   (SASL/SCRAM only; principals and ACLs: packages/kafka-access)`,
     '',
     'Dead letters, as the operator principal:',
-    `  KAFKA_SASL_PASSWORD=${devstackKafkaSasl('operator').password} pnpm dlq list`,
+    `  KAFKA_BROKERS=127.0.0.1:${ports.kafka} KAFKA_SASL_PASSWORD=${devstackKafkaSasl('operator').password} pnpm dlq list`,
     '',
     'Place an order:',
     `  curl -s -X POST http://localhost:${ports.order}/orders -H 'content-type: application/json' \\`,
