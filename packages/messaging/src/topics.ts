@@ -11,8 +11,8 @@ export async function requireTopics(
   principal: string,
 ): Promise<void> {
   const admin = kafka.admin();
-  await admin.connect();
   try {
+    await admin.connect();
     const visible = new Set(await admin.listTopics());
     const missing = topics.filter((topic) => !visible.has(topic));
     if (missing.length > 0) {
