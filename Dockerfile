@@ -10,7 +10,7 @@
 #          dependencies only, workspace packages copied in. tooling/ is a devDependency at
 #          most, so nothing of it reaches the image (tooling/deploy-check proves it). Then the
 #          app's own files are gathered: dist, and its migrations or web pages if it has them.
-# runtime: node, the deployed node_modules, those files and db-init.js.
+# runtime: node, the deployed node_modules, those files, db-init.js and kafka-init.js.
 
 # ---- prune: the app's slice of the workspace (out/json: manifests + lockfile, out/full: sources) ----
 FROM node:20-bookworm-slim AS prune
@@ -80,8 +80,8 @@ WORKDIR /app
 COPY --from=build --chown=node:node /out/package.json ./
 COPY --from=build --chown=node:node /out/node_modules ./node_modules
 COPY --from=build --chown=node:node /app-files/ ./
-# docker-compose's one-shot db-init runs this from the order-service image.
-COPY --chown=node:node docker/db-init.js ./docker/
+# docker-compose's one-shot db-init and kafka-init run these from the order-service image.
+COPY --chown=node:node docker/db-init.js docker/kafka-init.js ./docker/
 USER node
 EXPOSE ${PORT}
 # Slim images have no curl: Node's fetch checks the app's readiness endpoint.

@@ -1,14 +1,6 @@
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 
-/** Every source topic has one dead-letter topic beside it. */
-export function deadLetterTopic(topic: string): string {
-  return `${topic}${DEAD_LETTER_SUFFIX}`;
-}
-
-export const DEAD_LETTER_SUFFIX = '.dlq';
-
-/** Dead letters are kept for two weeks: long enough to notice, fix and replay. */
-export const DEAD_LETTER_RETENTION_MS = 14 * 24 * 3_600_000;
+export { DEAD_LETTER_RETENTION_MS, DEAD_LETTER_SUFFIX, deadLetterTopic } from '@shop/contracts';
 
 /** Headers a dead letter carries, saying why it is there and where it came from. */
 export const DeadLetterHeader = {

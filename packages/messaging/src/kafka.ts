@@ -1,9 +1,24 @@
-import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Logger } from '@shop/logging';
+
+export interface KafkaCredentials {
+  mechanism: 'scram-sha-256' | 'scram-sha-512';
+  username: string;
+  password: string;
+}
+
+/** kafkajs types each mechanism's options apart; both SCRAM variants take the same fields. */
+function scram({ mechanism, username, password }: KafkaCredentials): SASLOptions {
+  return mechanism === 'scram-sha-256'
+    ? { mechanism, username, password }
+    : { mechanism, username, password };
+}
 
 export interface KafkaConnectionOptions {
   brokers: string[];
   clientId: string;
+  /** Every client authenticates: the brokers accept no anonymous connection. */
+  sasl: KafkaCredentials;
 }
 
 /**
@@ -32,6 +47,7 @@ export function createKafka(options: KafkaConnectionOptions, logger: Logger): Ka
   return new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,
+    sasl: scram(options.sasl),
     logLevel: logLevel.WARN,
     retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5_000 },
     logCreator:

@@ -1,29 +1,27 @@
 import type { Kafka } from 'kafkajs';
 
-/** Creates the topics that do not exist yet; the broker's auto-creation is off on purpose. */
-export async function ensureTopics(
+/**
+ * Fails, naming them, when topics this client needs are missing or hidden from its principal.
+ * Topics and ACLs are provisioned by an admin before anything starts; a service has no right to
+ * create topics, so a missing one is a deployment mistake, not something to repair at boot.
+ */
+export async function requireTopics(
   kafka: Kafka,
   topics: readonly string[],
-  partitions: number,
-  config: Record<string, string> = {},
-): Promise<string[]> {
+  principal: string,
+): Promise<void> {
   const admin = kafka.admin();
-  await admin.connect();
   try {
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((topic) => !existing.has(topic));
+    await admin.connect();
+    const visible = new Set(await admin.listTopics());
+    const missing = topics.filter((topic) => !visible.has(topic));
     if (missing.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((topic) => ({
-          topic,
-          numPartitions: partitions,
-          replicationFactor: -1,
-          configEntries: Object.entries(config).map(([name, value]) => ({ name, value })),
-        })),
-      });
+      throw new Error(
+        `Kafka topics missing or not granted to principal "${principal}": ${missing.join(', ')}. ` +
+          'Topics and ACLs come from the Kafka provisioning step (compose: kafka-init; the local ' +
+          'stack and tests run it when the broker starts) and the access table in @shop/kafka-access.',
+      );
     }
-    return missing;
   } finally {
     await admin.disconnect();
   }

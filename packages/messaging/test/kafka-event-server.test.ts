@@ -19,7 +19,13 @@ import {
   type OrderCancelledEvent,
   type OrderPlacedEvent,
 } from '@shop/contracts';
-import { resetTopics, TestProducer, testKafkaBrokers, waitFor } from '@shop/devstack';
+import {
+  devstackKafkaSasl,
+  resetTopics,
+  TestProducer,
+  testKafkaBrokers,
+  waitFor,
+} from '@shop/devstack';
 import { createLogger } from '@shop/logging';
 import { deliveryOf, type Delivery } from '../src/consumer/delivery';
 import { KafkaEventServer } from '../src/consumer/kafka-event-server';
@@ -96,7 +102,10 @@ let producer: TestProducer;
 beforeAll(async () => {
   const brokers = testKafkaBrokers();
   await resetTopics(brokers, [...ALL_TOPICS, ...ALL_TOPICS.map(deadLetterTopic)]);
-  kafka = createKafka({ brokers: brokers.split(','), clientId: 'transport-test' }, logger);
+  kafka = createKafka(
+    { brokers: brokers.split(','), clientId: 'transport-test', sasl: devstackKafkaSasl() },
+    logger,
+  );
   server = new KafkaEventServer({
     kafka,
     groupId,

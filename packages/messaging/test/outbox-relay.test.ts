@@ -6,6 +6,7 @@ import {
   EventProbe,
   freePort,
   resetTopics,
+  devstackKafkaSasl,
   testKafkaBrokers,
   waitFor,
   type TestDatabase,
@@ -63,7 +64,7 @@ async function startRelay(
   { pollIntervalMs = 500, replica = 'relay-test#1' } = {},
 ): Promise<OutboxRelay> {
   const publisher = new KafkaEventPublisher(
-    createKafka({ brokers, clientId: `relay-${randomUUID()}` }, logger),
+    createKafka({ brokers, clientId: `relay-${randomUUID()}`, sasl: devstackKafkaSasl() }, logger),
   );
   const relay = new OutboxRelay({
     pool,

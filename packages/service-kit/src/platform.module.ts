@@ -19,7 +19,7 @@ import {
   OutboxRelay,
   type RetryPolicy,
 } from '@shop/messaging';
-import type { BaseConfig } from './config/config';
+import { kafkaCredentials, type BaseConfig } from './config/config';
 import { HealthController } from './health/health.controller';
 import { InternalController, PUBLISHES_EVENTS } from './internal/internal.controller';
 import { MetricsController } from './metrics/metrics.controller';
@@ -107,7 +107,14 @@ export class PlatformModule {
       {
         provide: KAFKA,
         useFactory: () =>
-          createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }, logger),
+          createKafka(
+            {
+              brokers: config.KAFKA_BROKERS,
+              clientId: config.KAFKA_CLIENT_ID,
+              sasl: kafkaCredentials(config),
+            },
+            logger,
+          ),
       },
       {
         provide: ServiceMetrics,

@@ -3,18 +3,17 @@ import type { DynamicModule } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { z } from 'zod';
-import { ALL_TOPICS, TOPIC_PARTITIONS } from '@shop/contracts';
 import { applyMigrations, serviceDatabase, type ServiceName } from '@shop/database';
+import { topicsOf } from '@shop/kafka-access';
 import { createLogger, runWithLogContext, type Logger } from '@shop/logging';
-import {
-  createKafka,
-  DEAD_LETTER_RETENTION_MS,
-  deadLetterTopic,
-  ensureTopics,
-  KafkaEventServer,
-} from '@shop/messaging';
-import { loadConfig, migrationDatabaseUrl, type BaseConfig } from './config/config';
+import { createKafka, KafkaEventServer, requireTopics } from '@shop/messaging';
 import { stopTracing } from '@shop/telemetry';
+import {
+  kafkaCredentials,
+  loadConfig,
+  migrationDatabaseUrl,
+  type BaseConfig,
+} from './config/config';
 import { createHttpApplication } from './http/http-application';
 import { ServiceMetrics } from './metrics/service-metrics';
 
@@ -36,7 +35,7 @@ export interface RunningService<C> {
 }
 
 /**
- * Boots one service: config (validated once), migrations, topics, then HTTP and the Kafka
+ * Boots one service: config (validated once), migrations, a check that its topics exist, then HTTP and the Kafka
  * consumer in one hybrid Nest app. The same path runs in the local stack, in Docker and in tests.
  */
 export async function runService<S extends z.ZodType<BaseConfig>>(
@@ -58,14 +57,15 @@ export async function runService<S extends z.ZodType<BaseConfig>>(
       logger,
     });
   }
-  const admin = createKafka(
-    { brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-admin` },
+  const kafka = createKafka(
+    {
+      brokers: config.KAFKA_BROKERS,
+      clientId: `${config.KAFKA_CLIENT_ID}-admin`,
+      sasl: kafkaCredentials(config),
+    },
     logger,
   );
-  await ensureTopics(admin, ALL_TOPICS, TOPIC_PARTITIONS);
-  await ensureTopics(admin, ALL_TOPICS.map(deadLetterTopic), TOPIC_PARTITIONS, {
-    'retention.ms': String(DEAD_LETTER_RETENTION_MS),
-  });
+  await requireTopics(kafka, topicsOf(definition.name), config.KAFKA_SASL_USERNAME);
 
   const app = await createHttpApplication(
     definition.module(config, logger),

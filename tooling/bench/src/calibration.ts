@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
-import { waitFor } from '@shop/devstack';
+import { waitFor, devstackKafkaSasl } from '@shop/devstack';
 import { distribution } from './stats';
 
 /**
@@ -103,6 +103,7 @@ async function kafkaRoundTrip(brokers: string): Promise<number> {
   const kafka = new Kafka({
     clientId: 'bench-calibration',
     brokers: brokers.split(','),
+    sasl: devstackKafkaSasl(),
     logLevel: logLevel.NOTHING,
   });
   const topic = `bench-calibration-${randomUUID().slice(0, 8)}`;

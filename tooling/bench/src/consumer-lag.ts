@@ -1,4 +1,5 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { devstackKafkaSasl } from '@shop/devstack';
 
 export interface ConsumerGroup {
   /** Label in the report, e.g. the service name. */
@@ -20,6 +21,7 @@ export class ConsumerLagProbe {
     const admin = new Kafka({
       clientId: 'bench-lag',
       brokers: brokers.split(','),
+      sasl: devstackKafkaSasl(),
       logLevel: logLevel.NOTHING,
     }).admin();
     await admin.connect();

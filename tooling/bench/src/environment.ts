@@ -23,6 +23,7 @@ import {
   type AppName,
   type RunningPostgres,
   type ServiceProcess,
+  devstackKafkaEnv,
 } from '@shop/devstack';
 import type { ConsumerGroup } from './consumer-lag';
 import { builtScript, startEmailSink, type EmailSink } from './email-sink';
@@ -158,6 +159,7 @@ export async function startBenchEnvironment(
     const serviceEnv = (name: ServiceName): Record<string, string> => ({
       ...serviceDatabaseEnv(serverUrl, name, database),
       KAFKA_BROKERS: brokers,
+      ...devstackKafkaEnv(name),
       KAFKA_GROUP_ID: groupId(name),
       // The load generator stands for many clients; one address would hit the write limit.
       HTTP_WRITES_PER_MINUTE: '0',
@@ -295,6 +297,7 @@ async function startConsole(
     log,
     env: {
       KAFKA_BROKERS: brokers,
+      ...devstackKafkaEnv('flow-console'),
       KAFKA_GROUP_ID: `flow-console-bench-${randomUUID().slice(0, 8)}`,
       ORDER_SERVICE_URLS: url('order-service'),
       INVENTORY_SERVICE_URLS: url('inventory-service'),

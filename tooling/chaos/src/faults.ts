@@ -7,7 +7,7 @@ import {
   type EventContract,
   type TopicName,
 } from '@shop/contracts';
-import { EventProbe, TestProducer } from '@shop/devstack';
+import { EventProbe, TestProducer, devstackKafkaSasl } from '@shop/devstack';
 import { Kafka, logLevel, type Message, type Producer } from 'kafkajs';
 
 /**
@@ -102,6 +102,7 @@ export class Republisher {
     const producer = new Kafka({
       clientId: 'chaos-republisher',
       brokers: brokers.split(','),
+      sasl: devstackKafkaSasl(),
       logLevel: logLevel.NOTHING,
     }).producer({ allowAutoTopicCreation: false });
     const [probe] = await Promise.all([EventProbe.start(brokers, ALL_TOPICS), producer.connect()]);

@@ -1,5 +1,6 @@
 import { AssignerProtocol, Kafka, logLevel, type Admin } from 'kafkajs';
 import { ALL_TOPICS } from '@shop/contracts';
+import { devstackKafkaSasl } from '@shop/devstack';
 
 /** Same naming as deadLetterTopic() in @shop/messaging, which this test-only package does not depend on. */
 export function deadLetterTopic(topic: string): string {
@@ -118,6 +119,7 @@ export class KafkaWatch {
     const admin = new Kafka({
       clientId: 'chaos-watch',
       brokers: this.brokers.split(','),
+      sasl: devstackKafkaSasl(),
       logLevel: logLevel.NOTHING,
       connectionTimeout: 2_000,
       retry: { retries: 2 },

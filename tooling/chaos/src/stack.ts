@@ -3,10 +3,8 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ALL_TOPICS, TOPIC_PARTITIONS } from '@shop/contracts';
 import { bootstrapDatabase, serviceDatabaseEnv, type ServiceName } from '@shop/database';
 import {
-  ensureTopics,
   freePort,
   spawnService,
   startKafka,
@@ -16,6 +14,7 @@ import {
   type RunningPostgres,
   type ServiceProcess,
   type SmtpCatcher,
+  devstackKafkaEnv,
 } from '@shop/devstack';
 
 const DATABASE = 'shop';
@@ -118,7 +117,6 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       () => smtp.stop(),
     );
     await bootstrapDatabase(postgres.adminUrl, DATABASE);
-    await ensureTopics(kafka.brokers, ALL_TOPICS, TOPIC_PARTITIONS);
 
     const slots: Slot[] = [];
     for (const service of SERVICE_NAMES) {
@@ -138,6 +136,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
         env: {
           ...serviceDatabaseEnv(postgres.adminUrl, slot.service, DATABASE),
           KAFKA_BROKERS: kafka.brokers,
+          ...devstackKafkaEnv(slot.service),
           KAFKA_GROUP_ID: slot.service,
           // The load generator stands for many clients; one address would hit the write limit.
           HTTP_WRITES_PER_MINUTE: '0',

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { KAFKA_ADMIN, KAFKA_PRINCIPALS } from '@shop/kafka-access';
 import {
   APPS,
   APP_PORTS,
@@ -21,6 +22,7 @@ import {
   environmentOf,
   execForm,
   healthcheckText,
+  kafkaPasswordVariable,
   loadCompose,
   loadDockerfile,
   localStackKafkaVersion,
@@ -97,18 +99,70 @@ describe('docker-compose.yml', () => {
     expect(service('kafka').image).toBe(`apache/kafka:${version}`);
   });
 
-  it('runs Kafka as a single KRaft node with topics created by the services only', () => {
+  it('runs Kafka as a single KRaft node with topics created by kafka-init only', () => {
     const env = environmentOf(service('kafka'));
     expect(env.KAFKA_PROCESS_ROLES).toBe('broker,controller');
-    expect(env.KAFKA_LISTENERS).toContain('PLAINTEXT://:9092');
+    expect(env.KAFKA_LISTENERS).toContain('CLIENT://:9092');
     expect(env.KAFKA_LISTENERS).toContain('CONTROLLER://:9093');
-    expect(env.KAFKA_ADVERTISED_LISTENERS).toContain('PLAINTEXT://kafka:9092');
+    expect(env.KAFKA_ADVERTISED_LISTENERS).toContain('CLIENT://kafka:9092');
     expect(env.KAFKA_CONTROLLER_LISTENER_NAMES).toBe('CONTROLLER');
     expect(env.KAFKA_CONTROLLER_QUORUM_VOTERS).toMatch(new RegExp(`^${env.KAFKA_NODE_ID}@`));
     expect(env.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR).toBe('1');
     expect(env.KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR).toBe('1');
     expect(env.KAFKA_TRANSACTION_STATE_LOG_MIN_ISR).toBe('1');
     expect(env.KAFKA_AUTO_CREATE_TOPICS_ENABLE).toBe('false');
+  });
+
+  it('lets no client in without SASL, and nothing happen that no ACL allows', () => {
+    const env = environmentOf(service('kafka'));
+    const protocols = (env.KAFKA_LISTENER_SECURITY_PROTOCOL_MAP ?? '')
+      .split(',')
+      .map((pair) => pair.split(':')[1]);
+    expect(protocols.length).toBeGreaterThan(0);
+    expect(protocols.filter((protocol) => protocol !== 'SASL_PLAINTEXT')).toEqual([]);
+    expect(env.KAFKA_SASL_ENABLED_MECHANISMS).toBe('SCRAM-SHA-256');
+    expect(env.KAFKA_AUTHORIZER_CLASS_NAME).toBe(
+      'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    );
+    expect(env.KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND).toBe('false');
+    expect(env.KAFKA_SUPER_USERS).toBe(`User:${KAFKA_ADMIN};User:controller`);
+  });
+
+  it('authenticates the broker to itself with passwords from .env (SCRAM as admin, PLAIN to its controller)', () => {
+    const env = environmentOf(service('kafka'));
+    expect(env.KAFKA_SASL_MECHANISM_INTER_BROKER_PROTOCOL).toBe('SCRAM-SHA-256');
+    expect(env.KAFKA_LISTENER_NAME_CLIENT_SCRAM___SHA___256_SASL_JAAS_CONFIG).toContain(
+      `username="${KAFKA_ADMIN}" password="${COMPOSE_TEST_ENV.KAFKA_PASSWORD_ADMIN}"`,
+    );
+    expect(env.KAFKA_LISTENER_NAME_EXTERNAL_SCRAM___SHA___256_SASL_JAAS_CONFIG).toContain(
+      'ScramLoginModule required',
+    );
+    const controller = COMPOSE_TEST_ENV.KAFKA_PASSWORD_CONTROLLER;
+    expect(env.KAFKA_SASL_MECHANISM_CONTROLLER_PROTOCOL).toBe('PLAIN');
+    expect(env.KAFKA_LISTENER_NAME_CONTROLLER_SASL_ENABLED_MECHANISMS).toBe('PLAIN');
+    expect(env.KAFKA_LISTENER_NAME_CONTROLLER_PLAIN_SASL_JAAS_CONFIG).toContain(
+      `username="controller" password="${controller}" user_controller="${controller}";`,
+    );
+  });
+
+  it('formats the broker with a SCRAM user for the admin and every principal of the access table, passwords from .env', () => {
+    const kafka = service('kafka');
+    const env = environmentOf(kafka);
+    const users = Object.keys(env)
+      .filter((name) => name.startsWith('SCRAM_PASSWORD_'))
+      .map((name) => name.slice('SCRAM_PASSWORD_'.length).toLowerCase().replace(/_/g, '-'));
+    expect(users.sort()).toEqual([KAFKA_ADMIN, ...KAFKA_PRINCIPALS].sort());
+    for (const user of users) {
+      const variable = `SCRAM_PASSWORD_${user.toUpperCase().replace(/-/g, '_')}`;
+      expect(env[variable]).toBe(COMPOSE_TEST_ENV[kafkaPasswordVariable(user)]);
+    }
+    const script = 'docker/kafka-start.sh';
+    expect(commandArgv(kafka.command)).toEqual(['bash', `/opt/shop/${script.split('/')[1]}`]);
+    expect((kafka.volumes ?? []).map(String)).toContain(`./${script}:/opt/shop/kafka-start.sh:ro`);
+    const text = readFileSync(repoPath(script), 'utf8');
+    expect(text).toContain('--add-scram');
+    expect(text).toContain('exec /etc/kafka/docker/run');
+    expect(env.KAFKA_LOG_DIRS).toBeDefined();
   });
 
   it('maps every Kafka listener name to a security protocol', () => {
@@ -137,7 +191,7 @@ describe('docker-compose.yml', () => {
 
   it('gives kafka, postgres and maildev a healthcheck', () => {
     expect(healthcheckText(service('kafka'))).toContain(
-      '/opt/kafka/bin/kafka-broker-api-versions.sh --bootstrap-server localhost:9092',
+      '/opt/kafka/bin/kafka-broker-api-versions.sh --bootstrap-server localhost:9092 --command-config /tmp/admin-client.properties',
     );
     expect(healthcheckText(service('postgres'))).toContain('pg_isready');
     expect(healthcheckText(service('maildev'))).not.toBe('');
@@ -167,6 +221,21 @@ describe('docker-compose.yml', () => {
     expect(environmentOf(dbInit).ADMIN_DATABASE_URL).toMatch(
       /^postgres(ql)?:\/\/[^@]+@postgres:5432\//,
     );
+  });
+
+  it('runs kafka-init once, after Kafka is healthy, as the admin, with a script the order-service image contains', () => {
+    const kafkaInit = service('kafka-init');
+    expect(dependsOnConditions(kafkaInit).kafka).toBe('service_healthy');
+    expect(kafkaInit.restart ?? 'no').toBe('no');
+    expect(buildOf(kafkaInit)).toEqual(buildOf(service('order-service')));
+    expect(kafkaInit.image).toBe(service('order-service').image);
+    const script = (commandArgv(kafkaInit.command) ?? []).find((arg) => arg.endsWith('.js'));
+    expect(script).toBeDefined();
+    expect(readFileSync(repoPath(script!), 'utf8')).toContain('provisionCluster');
+    expect(environmentOf(kafkaInit)).toEqual({
+      KAFKA_BROKERS: 'kafka:9092',
+      KAFKA_ADMIN_PASSWORD: COMPOSE_TEST_ENV.KAFKA_PASSWORD_ADMIN,
+    });
   });
 
   describe.each(APPS)('%s', (name) => {
@@ -219,6 +288,16 @@ describe('docker-compose.yml', () => {
 
     it('reaches Kafka by its compose service name', () => {
       expect(environmentOf(service(name)).KAFKA_BROKERS).toBe('kafka:9092');
+    });
+
+    it('logs in to Kafka as its own principal, with its password from .env, once kafka-init is done', () => {
+      const env = environmentOf(service(name));
+      expect(KAFKA_PRINCIPALS).toContain(name);
+      expect(env.KAFKA_SASL_USERNAME).toBe(name);
+      expect(env.KAFKA_SASL_PASSWORD).toBe(COMPOSE_TEST_ENV[kafkaPasswordVariable(name)]);
+      expect(dependsOnConditions(service(name))['kafka-init']).toBe(
+        'service_completed_successfully',
+      );
     });
 
     it('restarts unless stopped, runs under an init process, and has time to stop gracefully', () => {
@@ -276,6 +355,7 @@ describe('docker-compose.yml', () => {
       const conditions = dependsOnConditions(flowConsole());
       expect(conditions).toEqual({
         kafka: 'service_healthy',
+        'kafka-init': 'service_completed_successfully',
         ...Object.fromEntries(SERVICES.map((name) => [name, 'service_healthy'])),
       });
       expect(environmentOf(flowConsole())).not.toHaveProperty('DATABASE_URL');
@@ -322,7 +402,9 @@ describe('docker-compose.yml, as docker-compose reads it', () => {
   });
 
   it('refuses to start without the passwords of .env, naming the variable', async () => {
-    await expect(compose(['config', '-q'], {})).rejects.toThrow(/POSTGRES_PASSWORD|DB_PASSWORD_/);
+    await expect(compose(['config', '-q'], {})).rejects.toThrow(
+      /POSTGRES_PASSWORD|DB_PASSWORD_|KAFKA_PASSWORD_/,
+    );
   });
 
   it('defines the services these checks read', async () => {

@@ -117,7 +117,7 @@ describe.each(APPS)('the %s image, replayed from the Dockerfile', (app) => {
     expect(escaping.map((path) => relative(image.app, path))).toEqual([]);
   });
 
-  it(`holds its package.json, node_modules, dist, db-init.js and ${isService(app) ? 'prisma/' : 'web/'}, nothing else`, () => {
+  it(`holds its package.json, node_modules, dist, db-init.js, kafka-init.js and ${isService(app) ? 'prisma/' : 'web/'}, nothing else`, () => {
     const { image, files } = replayed();
     expect(files.filter((file) => !file.includes('/')).sort()).toEqual(
       ['dist', 'docker', 'node_modules', 'package.json', isService(app) ? 'prisma' : 'web'].sort(),
@@ -126,6 +126,7 @@ describe.each(APPS)('the %s image, replayed from the Dockerfile', (app) => {
       `@shop/${app}`,
     );
     expect(files).toContain('docker/db-init.js');
+    expect(files).toContain('docker/kafka-init.js');
   });
 
   it("holds the build's dist where the start command runs it (dist/main.js)", () => {
@@ -133,6 +134,19 @@ describe.each(APPS)('the %s image, replayed from the Dockerfile', (app) => {
     expect(readFileSync(join(replayed().image.app, 'dist', 'main.js'), 'utf8')).toBe(
       BUILD_STAND_IN,
     );
+  });
+});
+
+describe('the order-service image: the one-shot compose jobs it runs', () => {
+  const replayed = imageOf('order-service');
+
+  it.each([
+    ['docker/db-init.js', '@shop/database'],
+    ['docker/kafka-init.js', '@shop/kafka-access'],
+  ])('can run %s: the package it requires (%s) is a direct dependency', (script, pkg) => {
+    const { image, files } = replayed();
+    expect(readFileSync(join(image.app, script), 'utf8')).toContain(`require('${pkg}')`);
+    expect(files).toContain(`node_modules/${pkg}`);
   });
 });
 

@@ -18,7 +18,7 @@ export const FLOW_CONSOLE = 'flow-console';
 export const APPS = [...SERVICES, FLOW_CONSOLE] as const;
 export type App = (typeof APPS)[number];
 
-export const INFRA_SERVICES = ['kafka', 'postgres', 'maildev', 'db-init'] as const;
+export const INFRA_SERVICES = ['kafka', 'postgres', 'maildev', 'db-init', 'kafka-init'] as const;
 
 /** The port each app listens on, as the local stack runs it. */
 export const APP_PORTS: Record<App, number> = {
@@ -40,16 +40,29 @@ export function isService(app: string): app is Service {
  * .env.example (see readEnvExample) adds to this list for the services; it never removes from it.
  */
 export const REQUIRED_ENV: Record<App, readonly string[]> = {
-  'order-service': ['PORT', 'DATABASE_URL', 'MIGRATION_DATABASE_URL', 'KAFKA_BROKERS'],
-  'inventory-service': ['PORT', 'DATABASE_URL', 'MIGRATION_DATABASE_URL', 'KAFKA_BROKERS'],
+  'order-service': [
+    'PORT',
+    'DATABASE_URL',
+    'MIGRATION_DATABASE_URL',
+    'KAFKA_BROKERS',
+    'KAFKA_SASL_PASSWORD',
+  ],
+  'inventory-service': [
+    'PORT',
+    'DATABASE_URL',
+    'MIGRATION_DATABASE_URL',
+    'KAFKA_BROKERS',
+    'KAFKA_SASL_PASSWORD',
+  ],
   'notification-service': [
     'PORT',
     'DATABASE_URL',
     'MIGRATION_DATABASE_URL',
     'KAFKA_BROKERS',
+    'KAFKA_SASL_PASSWORD',
     'SMTP_URL',
   ],
-  'flow-console': ['KAFKA_BROKERS'],
+  'flow-console': ['KAFKA_BROKERS', 'KAFKA_SASL_PASSWORD'],
 };
 
 /** The flow console's config schema: `export const consoleConfigSchema = z.object({ ... })`. */
@@ -129,7 +142,19 @@ export const COMPOSE_TEST_ENV: Readonly<Record<string, string>> = {
   DB_PASSWORD_INVENTORY_OWNER: 'e5e5e5',
   DB_PASSWORD_NOTIFICATION_SERVICE: 'f6f6f6',
   DB_PASSWORD_NOTIFICATION_OWNER: 'a7a7a7',
+  KAFKA_PASSWORD_ADMIN: 'b8b8b8',
+  KAFKA_PASSWORD_CONTROLLER: 'c9c9c9',
+  KAFKA_PASSWORD_ORDER_SERVICE: 'd0d0d0',
+  KAFKA_PASSWORD_INVENTORY_SERVICE: 'e1e1e1',
+  KAFKA_PASSWORD_NOTIFICATION_SERVICE: 'f2f2f2',
+  KAFKA_PASSWORD_FLOW_CONSOLE: 'a3a3a3',
+  KAFKA_PASSWORD_OPERATOR: 'b4b4b4',
 };
+
+/** The .env variable holding a Kafka principal's password: order-service -> KAFKA_PASSWORD_ORDER_SERVICE. */
+export function kafkaPasswordVariable(principal: string): string {
+  return `KAFKA_PASSWORD_${principal.toUpperCase().replace(/-/g, '_')}`;
+}
 
 export function composeText(): string {
   return readRepoFile('docker-compose.yml', 'it is the containerised stack under test');

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import type { EnvelopeHeader } from '@shop/contracts';
 import { waitFor } from './wait';
+import { devstackKafkaSasl } from './kafka';
 
 export interface ObservedEvent {
   topic: string;
@@ -26,6 +27,7 @@ export class EventProbe {
     const kafka = new Kafka({
       clientId: 'event-probe',
       brokers: brokers.split(','),
+      sasl: devstackKafkaSasl(),
       logLevel: logLevel.NOTHING,
     });
     const consumer = kafka.consumer({ groupId: `event-probe-${randomUUID()}` });
@@ -131,6 +133,7 @@ export class TestProducer {
     const kafka = new Kafka({
       clientId: 'test-producer',
       brokers: brokers.split(','),
+      sasl: devstackKafkaSasl(),
       logLevel: logLevel.NOTHING,
     });
     const producer = kafka.producer({ allowAutoTopicCreation: false });
@@ -165,6 +168,7 @@ export class TestProducer {
     const kafka = new Kafka({
       clientId: 'test-offsets',
       brokers: this.brokers.split(','),
+      sasl: devstackKafkaSasl(),
       logLevel: logLevel.NOTHING,
     });
     const admin = kafka.admin();

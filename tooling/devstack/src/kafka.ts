@@ -1,9 +1,17 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { TOPIC_PARTITIONS } from '@shop/contracts';
+import {
+  derivedKafkaPasswords,
+  KAFKA_ADMIN,
+  KAFKA_SASL_MECHANISM,
+  provisionKafka,
+  scramCredentialArgument,
+  type KafkaPrincipal,
+} from '@shop/kafka-access';
 import { assertStillRunning, runToCompletion, spawnManaged, type ManagedChild } from './child';
 import { localDir } from './paths';
 import { waitFor } from './wait';
@@ -14,6 +22,34 @@ const SCALA_VERSION = '2.13';
 const SLF4J_BINDING_VERSION = '1.7.36';
 const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 15_000;
+
+/**
+ * The local and test brokers' admin password, fixed like the embedded Postgres's: those brokers
+ * listen on 127.0.0.1 only, and every tool must find the credentials without being handed them.
+ * Each principal's password derives from it (derivedKafkaPasswords); compose uses real secrets.
+ */
+export const DEVSTACK_KAFKA_ADMIN_PASSWORD = 'devstack-kafka-admin';
+const DEVSTACK_PASSWORDS = derivedKafkaPasswords(DEVSTACK_KAFKA_ADMIN_PASSWORD);
+/** The broker's own login on the controller listener (PLAIN: SCRAM is not possible there). */
+const CONTROLLER_USER = 'controller';
+
+/** SASL settings of a devstack client authenticating as `principal` (tests, tools). */
+export function devstackKafkaSasl(principal: KafkaPrincipal | typeof KAFKA_ADMIN = KAFKA_ADMIN): {
+  mechanism: typeof KAFKA_SASL_MECHANISM;
+  username: string;
+  password: string;
+} {
+  return {
+    mechanism: KAFKA_SASL_MECHANISM,
+    username: principal,
+    password: DEVSTACK_PASSWORDS[principal],
+  };
+}
+
+/** The variables a service or the console needs to authenticate to a devstack broker. */
+export function devstackKafkaEnv(principal: KafkaPrincipal): Record<string, string> {
+  return { KAFKA_SASL_USERNAME: principal, KAFKA_SASL_PASSWORD: DEVSTACK_PASSWORDS[principal] };
+}
 
 export interface KafkaOptions {
   port?: number;
@@ -63,6 +99,12 @@ export async function startKafka(options: KafkaOptions = {}): Promise<RunningKaf
 
   let child = await launchBroker(config);
   const brokers = `127.0.0.1:${port}`;
+  try {
+    await withAdmin(brokers, provisionKafka);
+  } catch (error) {
+    await child.terminate('SIGTERM', STOP_GRACE_MS);
+    throw error;
+  }
   return {
     brokers,
     get pid() {
@@ -158,16 +200,31 @@ async function writeConfigFiles(config: KafkaConfig): Promise<void> {
   await writeFile(join(config.configDir, 'log4j.properties'), log4jProperties());
 }
 
+/**
+ * Clients and the broker itself authenticate with SCRAM on CLIENT; the broker reaches its
+ * controller over CONTROLLER with PLAIN, whose one user is in this file (KRaft cannot check SCRAM
+ * there). No listener accepts an unauthenticated client, and nothing is allowed without an ACL.
+ */
 function serverProperties(config: KafkaConfig): string {
+  const controllerPassword = controllerPasswordOf(DEVSTACK_KAFKA_ADMIN_PASSWORD);
   return [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${config.controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${config.port},CONTROLLER://127.0.0.1:${config.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${config.port}`,
+    `listeners=CLIENT://127.0.0.1:${config.port},CONTROLLER://127.0.0.1:${config.controllerPort}`,
+    `advertised.listeners=CLIENT://127.0.0.1:${config.port}`,
     'controller.listener.names=CONTROLLER',
-    'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'inter.broker.listener.name=CLIENT',
+    'listener.security.protocol.map=CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT',
+    'sasl.enabled.mechanisms=SCRAM-SHA-256',
+    'sasl.mechanism.inter.broker.protocol=SCRAM-SHA-256',
+    `listener.name.client.scram-sha-256.sasl.jaas.config=${jaas('scram.ScramLoginModule', KAFKA_ADMIN, DEVSTACK_KAFKA_ADMIN_PASSWORD)}`,
+    'sasl.mechanism.controller.protocol=PLAIN',
+    'listener.name.controller.sasl.enabled.mechanisms=PLAIN',
+    `listener.name.controller.plain.sasl.jaas.config=${jaas('plain.PlainLoginModule', CONTROLLER_USER, controllerPassword, { [`user_${CONTROLLER_USER}`]: controllerPassword })}`,
+    'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    'allow.everyone.if.no.acl.found=false',
+    `super.users=User:${KAFKA_ADMIN};User:${CONTROLLER_USER}`,
     'offsets.topic.replication.factor=1',
     // One partition: the consumer-offsets topic is created on first group join, faster with one.
     'offsets.topic.num.partitions=1',
@@ -183,6 +240,29 @@ function serverProperties(config: KafkaConfig): string {
     `log.dirs=${config.dataDir}`,
     '',
   ].join('\n');
+}
+
+function jaas(
+  module: string,
+  username: string,
+  password: string,
+  extra: Record<string, string> = {},
+): string {
+  const options = { username, password, ...extra };
+  const pairs = Object.entries(options).map(([key, value]) => `${key}="${value}"`);
+  return `org.apache.kafka.common.security.${module} required ${pairs.join(' ')};`;
+}
+
+function controllerPasswordOf(adminPassword: string): string {
+  return createHash('sha256').update(`${adminPassword}:${CONTROLLER_USER}`).digest('base64url');
+}
+
+/** The SCRAM users a fresh storage is formatted with: the admin and every principal. */
+function scramArguments(): string[] {
+  return Object.entries(DEVSTACK_PASSWORDS).flatMap(([name, password]) => [
+    '--add-scram',
+    scramCredentialArgument(name, password),
+  ]);
 }
 
 function log4jProperties(): string {
@@ -213,8 +293,20 @@ function javaArgs(
   ];
 }
 
+/**
+ * SCRAM users exist only as the storage was formatted with them (kafkajs cannot add any later), so
+ * a data folder formatted for other users (an older principal table) starts over, empty.
+ */
 async function formatStorageIfNeeded(config: KafkaConfig): Promise<void> {
-  if (existsSync(join(config.dataDir, 'meta.properties'))) return;
+  const usersFile = join(config.configDir, 'scram-users.sha256');
+  const users = createHash('sha256').update(scramArguments().join('\n')).digest('hex');
+  if (existsSync(join(config.dataDir, 'meta.properties'))) {
+    const formattedFor = await readFile(usersFile, 'utf8').catch(() => '');
+    if (formattedFor === users) return;
+    config.log('Kafka users changed since this data was formatted: starting from an empty cluster');
+    await rm(config.dataDir, { recursive: true, force: true });
+    await mkdir(config.dataDir, { recursive: true });
+  }
   const clusterId = randomBytes(16).toString('base64url');
   await runToCompletion(
     {
@@ -223,13 +315,20 @@ async function formatStorageIfNeeded(config: KafkaConfig): Promise<void> {
         config,
         'kafka.tools.StorageTool',
         // `=` form: a base64url id may start with '-', which the tool would take for an option.
-        ['format', `--cluster-id=${clusterId}`, '-c', join(config.configDir, 'server.properties')],
+        [
+          'format',
+          `--cluster-id=${clusterId}`,
+          '-c',
+          join(config.configDir, 'server.properties'),
+          ...scramArguments(),
+        ],
         ['-Xmx256m'],
       ),
       log: config.log,
     },
     'kafka storage format',
   );
+  await writeFile(usersFile, users);
 }
 
 async function launchBroker(config: KafkaConfig): Promise<ManagedChild> {
@@ -274,6 +373,7 @@ function quietAdmin(brokers: string, connectionTimeout = 3_000): Admin {
   return new Kafka({
     clientId: 'devstack',
     brokers: [brokers],
+    sasl: devstackKafkaSasl(),
     logLevel: logLevel.NOTHING,
     connectionTimeout,
     retry: { retries: 0 },
@@ -330,6 +430,7 @@ async function withAdmin<T>(brokers: string, work: (admin: Admin) => Promise<T>)
   const admin = new Kafka({
     clientId: 'devstack-admin',
     brokers: brokers.split(','),
+    sasl: devstackKafkaSasl(),
     logLevel: logLevel.WARN,
   }).admin();
   await admin.connect();

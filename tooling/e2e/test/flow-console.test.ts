@@ -14,6 +14,7 @@ import {
   testKafkaBrokers,
   waitFor,
   type ServiceProcess,
+  devstackKafkaEnv,
 } from '@shop/devstack';
 import type { Journey, Overview, SampleOrderResult } from '@shop/flow-console/views';
 import {
@@ -285,6 +286,7 @@ describe('flow console without a reachable Kafka', () => {
           ...process.env,
           PORT: String(port),
           KAFKA_BROKERS: `127.0.0.1:${await freePort()}`,
+          ...devstackKafkaEnv('flow-console'),
           LOG_LEVEL: 'debug',
         },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -16,6 +16,7 @@ import {
   testKafkaBrokers,
   type SmtpCatcher,
   type TestDatabase,
+  devstackKafkaEnv,
 } from '@shop/devstack';
 
 const run = promisify(execFile);
@@ -64,6 +65,7 @@ describe('production bundles (the content of each image)', () => {
             NODE_ENV: 'production',
             ...database.envFor(name),
             KAFKA_BROKERS: testKafkaBrokers(),
+            ...devstackKafkaEnv(name),
             KAFKA_GROUP_ID: `${name}-bundle-${randomUUID()}`,
             SMTP_URL: smtp.url,
             LOG_LEVEL: 'warn',

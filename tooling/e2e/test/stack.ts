@@ -12,6 +12,7 @@ import {
   type ServiceProcess,
   type SmtpCatcher,
   type TestDatabase,
+  devstackKafkaEnv,
 } from '@shop/devstack';
 
 /** The three services as real processes on one fresh database, with an SMTP server inside the test. */
@@ -46,6 +47,7 @@ export async function startTestStack(
       env: {
         ...database.envFor(name),
         KAFKA_BROKERS: brokers,
+        ...devstackKafkaEnv(name),
         KAFKA_GROUP_ID: groupOf(name),
         LOG_LEVEL: 'warn',
         // The tests send bursts (200 orders at once) from one address: no write limit here.
@@ -86,6 +88,7 @@ export async function startFlowConsole(stack: TestStack): Promise<ServiceProcess
     port: await freePort(),
     env: {
       KAFKA_BROKERS: testKafkaBrokers(),
+      ...devstackKafkaEnv('flow-console'),
       KAFKA_GROUP_ID: `flow-console-e2e-${randomUUID().slice(0, 8)}`,
       ORDER_SERVICE_URLS: stack.order.baseUrl,
       INVENTORY_SERVICE_URLS: stack.inventory.baseUrl,

@@ -11,6 +11,7 @@ import {
   testKafkaBrokers,
   waitForHealthy,
   type TestDatabase,
+  devstackKafkaEnv,
 } from '@shop/devstack';
 import {
   PG_POOL,
@@ -57,6 +58,7 @@ export async function startServiceUnderTest<S extends z.ZodType<BaseConfig>>(
       PORT: String(await freePort()),
       ...database.envFor(definition.name),
       KAFKA_BROKERS: brokers,
+      ...devstackKafkaEnv(definition.name),
       KAFKA_GROUP_ID: groupId,
       LOG_LEVEL: 'warn',
       // Tests drive each service as many clients would; test/edge.test.ts checks the limit.

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   brokerListSchema,
   httpRequestTimeoutSchema,
+  kafkaSaslSchema,
   loadConfig,
   logFormatSchema,
   logLevelSchema,
@@ -23,12 +24,19 @@ const serviceUrls = (service: string, port: number) =>
         .min(1, `at least one URL of ${service}`),
     );
 
+// Named one by one: deploy-check reads this object's keys to check what compose gives the console.
+const kafkaSasl = kafkaSaslSchema('flow-console');
+
 export const consoleConfigSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65_535).default(3100),
   KAFKA_BROKERS: brokerListSchema,
   KAFKA_CLIENT_ID: z.string().min(1).default('flow-console'),
   /** The console's own group: it reads every record and moves no service's offsets. */
   KAFKA_GROUP_ID: z.string().min(1).default('flow-console'),
+  /** The console's principal may read every topic and describe every group, and write nothing. */
+  KAFKA_SASL_MECHANISM: kafkaSasl.KAFKA_SASL_MECHANISM,
+  KAFKA_SASL_USERNAME: kafkaSasl.KAFKA_SASL_USERNAME,
+  KAFKA_SASL_PASSWORD: kafkaSasl.KAFKA_SASL_PASSWORD,
   LOG_LEVEL: logLevelSchema,
   LOG_FORMAT: logFormatSchema,
   HTTP_REQUEST_TIMEOUT_MS: httpRequestTimeoutSchema,

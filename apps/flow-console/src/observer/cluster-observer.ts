@@ -15,7 +15,7 @@ import {
   TopicWatcher,
   type ClusterSnapshot,
 } from '@shop/messaging';
-import { LOGGER } from '@shop/service-kit';
+import { kafkaCredentials, LOGGER } from '@shop/service-kit';
 import { CONSOLE_CONFIG, type ConsoleConfig } from '../config/console-config';
 import { ServiceDirectory } from '../services/service-directory';
 import { CommitLedger } from './commit-ledger';
@@ -61,7 +61,11 @@ export class ClusterObserver implements OnApplicationBootstrap, OnApplicationShu
   ) {
     this.records = new RecordLog(config.RETAINED_ORDERS);
     const kafka = createKafka(
-      { brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID },
+      {
+        brokers: config.KAFKA_BROKERS,
+        clientId: config.KAFKA_CLIENT_ID,
+        sasl: kafkaCredentials(config),
+      },
       logger,
     );
     this.admin = kafka.admin();
@@ -100,8 +104,8 @@ export class ClusterObserver implements OnApplicationBootstrap, OnApplicationShu
   }
 
   /**
-   * The services create the topics: a console started before them (or while Kafka is down) waits
-   * and tries again, answering 503 on /health meanwhile, instead of exiting.
+   * A console started before the topics are provisioned (or while Kafka is down) waits and tries
+   * again, answering 503 on /health meanwhile, instead of exiting.
    */
   private async startWatching(): Promise<void> {
     for (let attempt = 1; !this.stopped; attempt += 1) {

@@ -4,6 +4,7 @@ import { notificationConfigSchema } from './notification-config';
 const valid = {
   DATABASE_URL: 'postgres://notification_service:secret@localhost:5432/shop',
   KAFKA_BROKERS: 'localhost:9092',
+  KAFKA_SASL_PASSWORD: 'secret',
   SMTP_URL: 'smtp://localhost:1025',
 };
 

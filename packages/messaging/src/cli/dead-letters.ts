@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createLogger } from '@shop/logging';
-import { createKafka } from '../kafka';
+import { createKafka, type KafkaCredentials } from '../kafka';
 import {
   deadLetterTopics,
   readDeadLetters,
@@ -17,7 +17,27 @@ const USAGE = `Dead letters: messages a consumer gave up on, kept in <topic>.dlq
 Replay publishes each dead letter back onto its source topic, unchanged. Consumers are idempotent,
 so replaying an event some service already handled has no second effect. Listing changes nothing;
 a replayed dead letter stays listed until the topic's retention removes it.
-Reads KAFKA_BROKERS (default localhost:9092).`;
+Reads KAFKA_BROKERS (default localhost:9092) and authenticates as the operator principal, which may
+read the dead-letter topics and write the source topics, nothing else: KAFKA_SASL_PASSWORD (required),
+KAFKA_SASL_USERNAME (default operator), KAFKA_SASL_MECHANISM (default scram-sha-256).`;
+
+const MECHANISMS = ['scram-sha-256', 'scram-sha-512'] as const;
+
+/** An operator tool, not a service: its few variables are checked here, each by name. */
+function operatorCredentials(env: NodeJS.ProcessEnv): KafkaCredentials {
+  const mechanism = env.KAFKA_SASL_MECHANISM ?? 'scram-sha-256';
+  const password = env.KAFKA_SASL_PASSWORD;
+  if (!password)
+    throw new Error("KAFKA_SASL_PASSWORD: required: the operator principal's password");
+  if (!MECHANISMS.some((known) => known === mechanism)) {
+    throw new Error(`KAFKA_SASL_MECHANISM: expected one of ${MECHANISMS.join(', ')}`);
+  }
+  return {
+    mechanism: mechanism as KafkaCredentials['mechanism'],
+    username: env.KAFKA_SASL_USERNAME || 'operator',
+    password,
+  };
+}
 
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
@@ -37,7 +57,7 @@ async function main(): Promise<void> {
   }
   const brokers = (process.env.KAFKA_BROKERS ?? 'localhost:9092').split(',').map((b) => b.trim());
   const kafka = createKafka(
-    { brokers, clientId: 'dead-letters-cli' },
+    { brokers, clientId: 'dead-letters-cli', sasl: operatorCredentials(process.env) },
     createLogger({ service: 'dead-letters-cli', level: 'error', format: 'pretty' }),
   );
   const letters = await readDeadLetters(kafka, await deadLetterTopics(kafka, values.topic));

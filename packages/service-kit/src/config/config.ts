@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { tracingConfigSchema } from '@shop/telemetry';
 import { formatIssues } from '@shop/contracts';
+import type { KafkaCredentials } from '@shop/messaging';
 
 const booleanFromEnv = z
   .enum(['true', 'false', '1', '0'], { message: 'expected true or false' })
@@ -38,6 +39,33 @@ export const httpRequestTimeoutSchema = z.coerce
   .max(300_000)
   .default(10_000);
 
+/**
+ * How a client authenticates to Kafka (SASL/SCRAM); the brokers refuse anonymous clients. The
+ * username is the principal the access table grants rights to.
+ */
+export function kafkaSaslSchema(defaultUsername: string) {
+  return {
+    KAFKA_SASL_MECHANISM: z.enum(['scram-sha-256', 'scram-sha-512']).default('scram-sha-256'),
+    KAFKA_SASL_USERNAME: z.string().min(1).default(defaultUsername),
+    KAFKA_SASL_PASSWORD: z
+      .string({ message: "required: the password of this client's Kafka principal" })
+      .min(1, "required: the password of this client's Kafka principal"),
+  };
+}
+
+/** The SASL settings of a validated config, as the messaging package takes them. */
+export function kafkaCredentials(config: {
+  KAFKA_SASL_MECHANISM: 'scram-sha-256' | 'scram-sha-512';
+  KAFKA_SASL_USERNAME: string;
+  KAFKA_SASL_PASSWORD: string;
+}): KafkaCredentials {
+  return {
+    mechanism: config.KAFKA_SASL_MECHANISM,
+    username: config.KAFKA_SASL_USERNAME,
+    password: config.KAFKA_SASL_PASSWORD,
+  };
+}
+
 /** Variables every service reads; a service extends this with its own. */
 export function baseConfigSchema(defaults: { serviceName: string; port: number }) {
   return z.object({
@@ -51,6 +79,7 @@ export function baseConfigSchema(defaults: { serviceName: string; port: number }
     KAFKA_BROKERS: brokerListSchema,
     KAFKA_CLIENT_ID: z.string().min(1).default(defaults.serviceName),
     KAFKA_GROUP_ID: z.string().min(1).default(defaults.serviceName),
+    ...kafkaSaslSchema(defaults.serviceName),
     /** This process among the service's replicas, recorded with what it handles and publishes. */
     REPLICA_ID: z
       .string()

@@ -6,9 +6,8 @@
  * Zipkin and traces every order into it. Ctrl-C stops the services first, then the infrastructure.
  */
 import { parseArgs } from 'node:util';
-import { ALL_TOPICS, TOPIC_PARTITIONS } from '@shop/contracts';
 import { bootstrapDatabase, serviceDatabaseEnv } from '@shop/database';
-import { ensureTopics, startKafka, type RunningKafka } from '../kafka';
+import { devstackKafkaEnv, devstackKafkaSasl, startKafka, type RunningKafka } from '../kafka';
 import { startMaildev, type RunningMaildev } from '../maildev';
 import { startPostgres, type RunningPostgres } from '../postgres';
 import { spawnService, type ServiceName, type ServiceProcess } from '../service-process';
@@ -232,8 +231,7 @@ async function startInfrastructure(stack: Stack, options: StackOptions): Promise
   say(`Postgres ready at ${redact(postgres.value.adminUrl)}`);
 
   await bootstrapDatabase(postgres.value.adminUrl, DATABASE);
-  await ensureTopics(kafka.value.brokers, ALL_TOPICS, TOPIC_PARTITIONS);
-  say(`database "${DATABASE}" and topics ${ALL_TOPICS.join(', ')} ready`);
+  say(`database "${DATABASE}" ready; Kafka topics, users and ACLs provisioned`);
 
   stack.maildev = await startMaildev({ smtpPort: ports.mailSmtp, webPort: ports.mailWeb });
   logger('mail')(`MailDev SMTP ${stack.maildev.smtpUrl}, inbox ${stack.maildev.webUrl}`);
@@ -263,6 +261,7 @@ async function startServices(
         env: {
           ...serviceDatabaseEnv(postgres.adminUrl, spec.name, DATABASE),
           KAFKA_BROKERS: kafka.brokers,
+          ...devstackKafkaEnv(spec.name),
           LOG_FORMAT: 'pretty',
           // The services write to a pipe (this process); keep their colours when we print to a terminal.
           ...(useColour ? { FORCE_COLOR: '1' } : {}),
@@ -298,6 +297,7 @@ async function startConsole(
     log: logger('console'),
     env: {
       KAFKA_BROKERS: kafka.brokers,
+      ...devstackKafkaEnv('flow-console'),
       ORDER_SERVICE_URLS: urlsOf('order-service'),
       INVENTORY_SERVICE_URLS: urlsOf('inventory-service'),
       NOTIFICATION_SERVICE_URLS: urlsOf('notification-service'),
@@ -358,7 +358,10 @@ function printBanner(stack: Stack, maildev: RunningMaildev, specs: ServiceSpec[]
       ? `  Zipkin (traces)  ${stack.zipkin.uiUrl}`
       : '  Traces           off (pnpm stack --zipkin runs Zipkin and traces every order)',
     `  Metrics          http://localhost:${ports.order}/metrics (each service serves its own)`,
-    `  Kafka            127.0.0.1:${ports.kafka}`,
+    `  Kafka            127.0.0.1:${ports.kafka}   (SASL/SCRAM only; principals and ACLs: packages/kafka-access)`,
+    '',
+    'Dead letters, as the operator principal:',
+    `  KAFKA_BROKERS=127.0.0.1:${ports.kafka} KAFKA_SASL_PASSWORD=${devstackKafkaSasl('operator').password} pnpm dlq list`,
     '',
     'Place an order:',
     `  curl -s -X POST http://localhost:${ports.order}/orders -H 'content-type: application/json' \\`,

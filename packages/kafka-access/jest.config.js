@@ -1,0 +1,1 @@
+module.exports = require('@shop/jest-preset').unit();
