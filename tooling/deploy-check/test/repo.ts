@@ -20,6 +20,9 @@ export type App = (typeof APPS)[number];
 
 export const INFRA_SERVICES = ['kafka', 'postgres', 'maildev', 'db-init', 'kafka-init'] as const;
 
+/** What operators look with: a trace UI, Prometheus and Grafana. */
+export const OBSERVABILITY_SERVICES = ['zipkin', 'prometheus', 'grafana'] as const;
+
 /** The port each app listens on, as the local stack runs it. */
 export const APP_PORTS: Record<App, number> = {
   'order-service': 3000,
@@ -149,6 +152,7 @@ export const COMPOSE_TEST_ENV: Readonly<Record<string, string>> = {
   KAFKA_PASSWORD_NOTIFICATION_SERVICE: 'f2f2f2',
   KAFKA_PASSWORD_FLOW_CONSOLE: 'a3a3a3',
   KAFKA_PASSWORD_OPERATOR: 'b4b4b4',
+  GRAFANA_ADMIN_PASSWORD: 'c5c5c5',
 };
 
 /** The .env variable holding a Kafka principal's password: order-service -> KAFKA_PASSWORD_ORDER_SERVICE. */
