@@ -16,3 +16,7 @@ export * from './internal/internal.controller';
 export * from './internal/internal-facts.repository';
 export * from './http/http-application';
 export * from './http/query-integer';
+export * from './auth/caller';
+export * from './auth/token-verifier';
+export * from './auth/auth.guard';
+export * from './auth/client-credentials';

@@ -11,3 +11,5 @@ export * from './http';
 export * from './bad-requests';
 export * from './bad-request-client';
 export * from './table-contents';
+export * from './identity-provider';
+export * from './edge-tokens';

@@ -7,6 +7,7 @@ import {
   freePort,
   resetTopics,
   tableContents,
+  testAuthIssuerUrl,
   TestProducer,
   testKafkaBrokers,
   waitForHealthy,
@@ -58,6 +59,7 @@ export async function startServiceUnderTest<S extends z.ZodType<BaseConfig>>(
       ...database.envFor(definition.name),
       KAFKA_BROKERS: brokers,
       KAFKA_GROUP_ID: groupId,
+      AUTH_ISSUER_URL: testAuthIssuerUrl(),
       LOG_LEVEL: 'warn',
       // Tests drive each service as many clients would; test/edge.test.ts checks the limit.
       HTTP_WRITES_PER_MINUTE: '0',

@@ -4,6 +4,7 @@ import { notificationConfigSchema } from './notification-config';
 const valid = {
   DATABASE_URL: 'postgres://notification_service:secret@localhost:5432/shop',
   KAFKA_BROKERS: 'localhost:9092',
+  AUTH_ISSUER_URL: 'http://localhost:4000',
   SMTP_URL: 'smtp://localhost:1025',
 };
 

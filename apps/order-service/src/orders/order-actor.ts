@@ -1,0 +1,13 @@
+/** Who acts on orders: a customer touches only their own; staff (admins) every order. */
+export type OrderActor =
+  { kind: 'customer'; subject: string; email: string } | { kind: 'staff'; subject: string };
+
+/** Whether the actor may see or change an order owned by `owner` (null: placed before sign-in). */
+export function mayActOn(actor: OrderActor, owner: string | null): boolean {
+  return actor.kind === 'staff' || owner === actor.subject;
+}
+
+/** The owner an actor's order lists are limited to; undefined for staff, who see every order. */
+export function ownerFilter(actor: OrderActor): string | undefined {
+  return actor.kind === 'customer' ? actor.subject : undefined;
+}

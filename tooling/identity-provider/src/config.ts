@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1).max(65_535);
+
+export const identityProviderConfigSchema = z
+  .object({
+    PORT: port.default(4000),
+    /** What tokens carry as `iss`; defaults to http://localhost:<PORT>. */
+    ISSUER_URL: z.url().optional(),
+    /** The resource indicator (and `aud`) of the order-flow APIs. */
+    API_AUDIENCE: z.string().min(1).default('urn:order-flow:api'),
+    /** A private signing key as JWK JSON; without one, a fresh key is made at every start. */
+    SIGNING_KEY_JWK: z.string().optional(),
+    ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3_600),
+    /** Where Swagger UI pages may receive an authorization code (comma-separated). */
+    SWAGGER_REDIRECT_URIS: z
+      .string()
+      .default(
+        [3000, 3001, 3002]
+          .map((docsPort) => `http://localhost:${docsPort}/docs/oauth2-redirect.html`)
+          .join(','),
+      )
+      .transform((value) =>
+        value
+          .split(',')
+          .map((uri) => uri.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.url())),
+  })
+  .transform((config) => ({
+    ...config,
+    ISSUER_URL: (config.ISSUER_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, ''),
+  }));
+
+export type IdentityProviderConfig = z.output<typeof identityProviderConfigSchema>;
+
+/** Validated once at start; nothing else reads process.env. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): IdentityProviderConfig {
+  const result = identityProviderConfigSchema.safeParse(env);
+  if (!result.success) throw new Error(`invalid configuration: ${z.prettifyError(result.error)}`);
+  return result.data;
+}
