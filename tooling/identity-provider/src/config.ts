@@ -12,21 +12,6 @@ export const identityProviderConfigSchema = z
     /** A private signing key as JWK JSON; without one, a fresh key is made at every start. */
     SIGNING_KEY_JWK: z.string().optional(),
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3_600),
-    /** Where Swagger UI pages may receive an authorization code (comma-separated). */
-    SWAGGER_REDIRECT_URIS: z
-      .string()
-      .default(
-        [3000, 3001, 3002]
-          .map((docsPort) => `http://localhost:${docsPort}/docs/oauth2-redirect.html`)
-          .join(','),
-      )
-      .transform((value) =>
-        value
-          .split(',')
-          .map((uri) => uri.trim())
-          .filter(Boolean),
-      )
-      .pipe(z.array(z.url())),
   })
   .transform((config) => ({
     ...config,

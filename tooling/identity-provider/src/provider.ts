@@ -26,17 +26,23 @@ export function createIdentityProvider(config: IdentityProviderConfig, seed: See
   };
 
   const provider = new Provider(config.ISSUER_URL, {
-    clients: seed.clients.map((client) => clientMetadata(client, config)),
+    clients: seed.clients.map(clientMetadata),
     jwks: { keys: [signingKey(config)] },
-    // Sessions and interactions live in memory: this provider is for one machine's stack.
+    // Grants live in memory: this provider is for one machine's stack.
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     scopes: ['openid', 'email', API_SCOPE],
     claims: { openid: ['sub'], email: ['email'] },
     responseTypes: ['code'],
     pkce: { required: () => true },
+    ttl: {
+      AccessToken: config.ACCESS_TOKEN_TTL_SECONDS,
+      ClientCredentials: config.ACCESS_TOKEN_TTL_SECONDS,
+      Grant: config.ACCESS_TOKEN_TTL_SECONDS,
+    },
     features: {
       clientCredentials: { enabled: true },
-      devInteractions: { enabled: true },
+      // No browser sign-in: every client here is a command line or a service.
+      devInteractions: { enabled: false },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => config.API_AUDIENCE,
@@ -50,19 +56,6 @@ export function createIdentityProvider(config: IdentityProviderConfig, seed: See
     findAccount: (_ctx, sub) => {
       const user = users.get(sub);
       return user && { accountId: sub, claims: () => ({ sub, email: user.email }) };
-    },
-    loadExistingGrant: async (ctx) => {
-      // Swagger UI is first-party: a seeded user who signed in is not asked to consent as well.
-      const { client, session } = ctx.oidc;
-      if (!client || !session?.accountId) return undefined;
-      const grant = new ctx.oidc.provider.Grant({
-        clientId: client.clientId,
-        accountId: session.accountId,
-      });
-      grant.addOIDCScope('openid email');
-      grant.addResourceScope(config.API_AUDIENCE, API_SCOPE);
-      await grant.save();
-      return grant;
     },
     extraTokenClaims: (_ctx, token) => {
       if (token.kind === 'ClientCredentials') {
@@ -129,7 +122,7 @@ function samePassword(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-function clientMetadata(client: SeededClient, config: IdentityProviderConfig): ClientMetadata {
+function clientMetadata(client: SeededClient): ClientMetadata {
   switch (client.kind) {
     case 'password':
       return {
@@ -147,14 +140,6 @@ function clientMetadata(client: SeededClient, config: IdentityProviderConfig): C
         response_types: [],
         redirect_uris: [],
         scope: API_SCOPE,
-      };
-    case 'browser':
-      return {
-        client_id: client.clientId,
-        token_endpoint_auth_method: 'none',
-        grant_types: ['authorization_code'],
-        response_types: ['code'],
-        redirect_uris: config.SWAGGER_REDIRECT_URIS,
       };
   }
 }

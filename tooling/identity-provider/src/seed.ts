@@ -20,7 +20,6 @@ const clientSchema = z.discriminatedUnion('kind', [
     email: z.email().optional(),
     $comment: z.string(),
   }),
-  z.strictObject({ clientId: z.string(), kind: z.literal('browser'), $comment: z.string() }),
 ]);
 
 const seedSchema = z.object({ users: z.array(userSchema), clients: z.array(clientSchema) });
