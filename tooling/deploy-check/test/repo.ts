@@ -18,7 +18,17 @@ export const FLOW_CONSOLE = 'flow-console';
 export const APPS = [...SERVICES, FLOW_CONSOLE] as const;
 export type App = (typeof APPS)[number];
 
-export const INFRA_SERVICES = ['kafka', 'postgres', 'maildev', 'db-init'] as const;
+export const INFRA_SERVICES = [
+  'kafka',
+  'postgres',
+  'maildev',
+  'identity-provider',
+  'db-init',
+] as const;
+
+/** The local OpenID Connect provider's compose service and its image's Dockerfile. */
+export const IDENTITY_PROVIDER = 'identity-provider';
+export const IDENTITY_PROVIDER_DOCKERFILE = 'tooling/identity-provider/Dockerfile';
 
 /** The port each app listens on, as the local stack runs it. */
 export const APP_PORTS: Record<App, number> = {
@@ -40,16 +50,29 @@ export function isService(app: string): app is Service {
  * .env.example (see readEnvExample) adds to this list for the services; it never removes from it.
  */
 export const REQUIRED_ENV: Record<App, readonly string[]> = {
-  'order-service': ['PORT', 'DATABASE_URL', 'MIGRATION_DATABASE_URL', 'KAFKA_BROKERS'],
-  'inventory-service': ['PORT', 'DATABASE_URL', 'MIGRATION_DATABASE_URL', 'KAFKA_BROKERS'],
+  'order-service': [
+    'PORT',
+    'DATABASE_URL',
+    'MIGRATION_DATABASE_URL',
+    'KAFKA_BROKERS',
+    'AUTH_ISSUER_URL',
+  ],
+  'inventory-service': [
+    'PORT',
+    'DATABASE_URL',
+    'MIGRATION_DATABASE_URL',
+    'KAFKA_BROKERS',
+    'AUTH_ISSUER_URL',
+  ],
   'notification-service': [
     'PORT',
     'DATABASE_URL',
     'MIGRATION_DATABASE_URL',
     'KAFKA_BROKERS',
+    'AUTH_ISSUER_URL',
     'SMTP_URL',
   ],
-  'flow-console': ['KAFKA_BROKERS'],
+  'flow-console': ['KAFKA_BROKERS', 'AUTH_ISSUER_URL', 'AUTH_CLIENT_SECRET'],
 };
 
 /** The flow console's config schema: `export const consoleConfigSchema = z.object({ ... })`. */
