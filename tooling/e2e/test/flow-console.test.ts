@@ -59,6 +59,8 @@ describe('flow console, on the real broker, database and services', () => {
   it('follows a sample order to its email, placing every record where Kafka put it', async () => {
     const placed = await api<SampleOrderResult>('POST', '/sample-order');
     expect(placed.body.status).toBe(202);
+    // The console orders as itself (client credentials): the order is mailed to its own address.
+    expect(placed.body.body).toMatchObject({ customerEmail: 'flow-console@example.com' });
     const orderId = placed.body.orderId!;
     const journey = await waitFor(
       async () => {
