@@ -2,7 +2,13 @@ import { loadConfig } from './config.js';
 import { createIdentityProvider } from './provider.js';
 import { loadSeed } from './seed.js';
 
-const config = loadConfig();
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(2);
+}
 const provider = createIdentityProvider(config, loadSeed());
 const server = provider.listen(config.PORT, () => {
   process.stdout.write(

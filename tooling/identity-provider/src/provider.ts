@@ -68,7 +68,6 @@ export function createIdentityProvider(config: IdentityProviderConfig, seed: See
       return user && { email: user.email, roles: user.roles };
     },
   });
-  provider.proxy = true;
   registerPasswordGrant(provider, users, config.API_AUDIENCE, resourceServer);
   return provider;
 }
@@ -145,7 +144,9 @@ function clientMetadata(client: SeededClient): ClientMetadata {
 }
 
 function signingKey(config: IdentityProviderConfig): JWK {
-  if (config.SIGNING_KEY_JWK) return JSON.parse(config.SIGNING_KEY_JWK) as JWK;
+  if (config.SIGNING_KEY_JWK) {
+    return { kid: 'configured', ...config.SIGNING_KEY_JWK, alg: 'RS256', use: 'sig' } as JWK;
+  }
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = privateKey.export({ format: 'jwk' });
   return { ...jwk, kid: randomBytes(8).toString('hex'), alg: 'RS256', use: 'sig' } as JWK;

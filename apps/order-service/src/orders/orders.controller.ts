@@ -46,7 +46,7 @@ import {
   type OrderView,
 } from './dto/order.response';
 import { placeOrderSchema, type PlaceOrderDto } from './dto/place-order.dto';
-import type { OrderActor } from './order-actor';
+import type { Customer, OrderActor } from './order-actor';
 import { OrdersErrorsFilter } from './orders-errors.filter';
 import { OrdersService } from './orders.service';
 
@@ -170,13 +170,12 @@ export class OrdersController {
 
 /** An admin acts as staff on every order; anyone else as a customer on their own. */
 function asActor(caller: Caller): OrderActor {
-  return caller.roles.has('admin')
-    ? { kind: 'staff', subject: caller.subject }
-    : asCustomer(caller);
+  const kind = caller.roles.has('admin') ? 'staff' : 'customer';
+  return { kind, subject: caller.subject };
 }
 
 /** Orders are mailed to the token's email: a customer token without one cannot place them. */
-function asCustomer(caller: Caller): Extract<OrderActor, { kind: 'customer' }> {
+function asCustomer(caller: Caller): Customer {
   if (!caller.email) {
     throw invalidInput(
       [
@@ -188,5 +187,5 @@ function asCustomer(caller: Caller): Extract<OrderActor, { kind: 'customer' }> {
       { status: HttpStatus.FORBIDDEN },
     );
   }
-  return { kind: 'customer', subject: caller.subject, email: caller.email };
+  return { subject: caller.subject, email: caller.email };
 }

@@ -25,7 +25,7 @@ import type { Order } from '../generated/prisma/client';
 import type { ListOrdersQuery } from './dto/list-orders.query';
 import type { OrderPage, OrderView } from './dto/order.response';
 import type { PlaceOrderDto } from './dto/place-order.dto';
-import { mayActOn, ownerFilter, type OrderActor } from './order-actor';
+import { mayActOn, ownerFilter, type Customer, type OrderActor } from './order-actor';
 import { canTransition, type OrderStatus } from './order-status';
 import {
   IdempotencyKeyReusedError,
@@ -56,7 +56,7 @@ export class OrdersService {
    * ones gets that order back instead.
    */
   async place(
-    customer: Extract<OrderActor, { kind: 'customer' }>,
+    customer: Customer,
     input: PlaceOrderDto,
     idempotencyKey?: string,
   ): Promise<PlacedOrder> {
