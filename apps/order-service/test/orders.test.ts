@@ -243,21 +243,30 @@ describe('order service against real Kafka and Postgres', () => {
     expect((await fetch(`${sut.url}/orders?status=SHIPPED`, { headers: ada })).status).toBe(400);
   });
 
-  it('serves its OpenAPI description and Swagger UI at /docs', async () => {
+  it('serves its OpenAPI description and Swagger UI at /docs, with the bearer scheme "Authorize" uses', async () => {
     const spec = (await (await fetch(`${sut.url}/docs/openapi.json`)).json()) as {
       paths: Record<string, unknown>;
+      components: { securitySchemes?: Record<string, unknown> };
     };
+    expect(spec.components.securitySchemes?.bearer).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
+    });
     expect(Object.keys(spec.paths)).toEqual(
       expect.arrayContaining(['/orders', '/orders/{id}', '/orders/{id}/cancel']),
     );
     const placed = spec.paths['/orders'] as {
       post: {
+        security: unknown;
+        'x-roles': unknown;
         responses: Record<
           string,
           { content: Record<string, { schema: { properties: Record<string, unknown> } }> }
         >;
       };
     };
+    expect(placed.post.security).toEqual([{ bearer: [] }]);
+    expect(placed.post['x-roles']).toEqual(['customer']);
     const accepted = placed.post.responses['202']?.content['application/json']?.schema;
     expect(accepted?.properties.status).toMatchObject({
       enum: ['PENDING', 'CONFIRMED', 'REJECTED', 'CANCELLED'],
