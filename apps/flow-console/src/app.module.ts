@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from '@shop/logging';
-import { LOGGER } from '@shop/service-kit';
+import { ClientCredentialsToken, LOGGER } from '@shop/service-kit';
 import { ConsoleController } from './api/console.controller';
 import { HealthController } from './api/health.controller';
 import { PagesController } from './api/pages.controller';
@@ -20,6 +20,15 @@ export class AppModule {
       providers: [
         { provide: CONSOLE_CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
+        {
+          // The console calls the services as itself: internal endpoints, sample orders.
+          provide: ClientCredentialsToken,
+          useValue: new ClientCredentialsToken({
+            tokenUrl: config.AUTH_TOKEN_URL ?? `${config.AUTH_ISSUER_URL.replace(/\/$/, '')}/token`,
+            clientId: config.AUTH_CLIENT_ID,
+            clientSecret: config.AUTH_CLIENT_SECRET,
+          }),
+        },
         ServiceDirectory,
         ClusterObserver,
         JourneyService,

@@ -7,7 +7,9 @@ import {
   type OrderPlacedEvent,
 } from '@shop/contracts';
 import {
+  authHeader,
   corpusFor,
+  testCorpusCredentials,
   type EventProbe,
   requestJson,
   sendApiRequest,
@@ -29,8 +31,11 @@ interface Product {
 let sut: ServiceUnderTest<unknown>;
 let probe: EventProbe;
 let producer: TestProducer;
+let admin: { authorization: string };
+let customer: { authorization: string };
 
 beforeAll(async () => {
+  [admin, customer] = await Promise.all([authHeader('admin'), authHeader('ada')]);
   sut = await startServiceUnderTest(inventoryService);
   ({ probe, producer } = sut);
 });
@@ -40,16 +45,19 @@ afterAll(async () => {
 });
 
 async function putProduct(sku: string, stock: number): Promise<Product> {
-  const response = await requestJson<Product>('PUT', `${sut.url}/products/${sku}`, {
-    name: `Product ${sku}`,
-    stock,
-  });
+  const response = await requestJson<Product>(
+    'PUT',
+    `${sut.url}/products/${sku}`,
+    { name: `Product ${sku}`, stock },
+    admin,
+  );
   expect(response.status).toBe(200);
   return response.body;
 }
 
 async function product(sku: string): Promise<Product> {
-  return (await requestJson<Product>('GET', `${sut.url}/products/${sku}`)).body;
+  return (await requestJson<Product>('GET', `${sut.url}/products/${sku}`, undefined, customer))
+    .body;
 }
 
 function orderPlaced(items: OrderLine[], orderId: string = randomUUID()) {
@@ -83,18 +91,52 @@ describe('inventory service against real Kafka and Postgres', () => {
     });
     expect(await putProduct('DESK-1', 7)).toMatchObject({ available: 7, reserved: 0 });
     expect(await product('DESK-1')).toMatchObject({ name: 'Product DESK-1', available: 7 });
-    const list = await requestJson<{ items: Product[] }>('GET', `${sut.url}/products`);
+    const list = await requestJson<{ items: Product[] }>(
+      'GET',
+      `${sut.url}/products`,
+      undefined,
+      customer,
+    );
     expect(list.body.items.map((item) => item.sku)).toContain('DESK-1');
   });
 
   it('answers 404 for an unknown product and 400 naming the field for a negative stock', async () => {
-    expect((await requestJson('GET', `${sut.url}/products/NOPE-404`)).status).toBe(404);
-    const bad = await requestJson<{ message: string }>('PUT', `${sut.url}/products/DESK-2`, {
-      name: 'Desk',
-      stock: -1,
-    });
+    const unknown = await requestJson('GET', `${sut.url}/products/NOPE-404`, undefined, customer);
+    expect(unknown.status).toBe(404);
+    const bad = await requestJson<{ message: string }>(
+      'PUT',
+      `${sut.url}/products/DESK-2`,
+      { name: 'Desk', stock: -1 },
+      admin,
+    );
     expect(bad.status).toBe(400);
     expect(bad.body.message).toContain('stock');
+  });
+
+  it('lets only an admin set products and stock; any signed-in caller reads the catalogue', async () => {
+    const before = await sut.tables();
+    const asCustomer = await requestJson<{ issues: Array<{ field: string }> }>(
+      'PUT',
+      `${sut.url}/products/STEAL-1`,
+      { name: 'Free lunch', stock: 1_000_000 },
+      customer,
+    );
+    expect(asCustomer.status).toBe(403);
+    expect(asCustomer.body.issues).toEqual([
+      { field: 'authorization', problem: expect.any(String) },
+    ]);
+    const anonymous = await requestJson('PUT', `${sut.url}/products/STEAL-1`, {
+      name: 'Free lunch',
+      stock: 1_000_000,
+    });
+    expect(anonymous.status).toBe(401);
+    expect((await requestJson('GET', `${sut.url}/products`)).status).toBe(401);
+    expect(await sut.tables()).toEqual(before);
+
+    await putProduct('SHELF-1', 4);
+    const operator = await authHeader('shop-operator');
+    const read = await requestJson('GET', `${sut.url}/products/SHELF-1`, undefined, operator);
+    expect(read.status).toBe(200);
   });
 
   it('reserves every line of a placed order and announces StockReserved keyed by the order id', async () => {
@@ -206,7 +248,7 @@ describe('inventory service against real Kafka and Postgres', () => {
   });
 
   it('answers every request of the bad-request corpus with a 4xx JSON naming the field, and writes no product', async () => {
-    const { bad, examples } = await corpusFor('inventory', sut.url);
+    const { bad, examples } = await corpusFor('inventory', sut.url, await testCorpusCredentials());
     expect(bad.length).toBeGreaterThanOrEqual(80);
     const before = await sut.tables();
     expect(await wronglyAnswered(sut.url, bad)).toEqual([]);
@@ -216,9 +258,9 @@ describe('inventory service against real Kafka and Postgres', () => {
     const put = examples.find((request) => request.method === 'PUT');
     if (!put) throw new Error('no PUT in the inventory document');
     const { body: _body, ...getPut } = put;
-    expect((await sendApiRequest(sut.url, { ...getPut, method: 'GET', headers: {} })).status).toBe(
-      404,
-    );
+    expect(
+      (await sendApiRequest(sut.url, { ...getPut, method: 'GET', headers: customer })).status,
+    ).toBe(404);
     expect((await sendApiRequest(sut.url, put)).status).toBe(200);
   });
 });

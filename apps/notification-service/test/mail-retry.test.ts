@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createEvent, OrderConfirmed } from '@shop/contracts';
-import { freePort, startSmtpCatcher, waitFor, type SmtpCatcher } from '@shop/devstack';
+import { authHeader, freePort, startSmtpCatcher, waitFor, type SmtpCatcher } from '@shop/devstack';
 import { startServiceUnderTest, type ServiceUnderTest } from '@shop/testing';
 import type { NotificationConfig } from '../src/config/notification-config';
 import type { NotificationView } from '../src/notifications/dto/notification.response';
@@ -38,7 +38,9 @@ describe('mail delivery while the mail server is down', () => {
 
     const [failed] = await waitFor(
       async () => {
-        const response = await fetch(`${service.url}/notifications?orderId=${orderId}`);
+        const response = await fetch(`${service.url}/notifications?orderId=${orderId}`, {
+          headers: await authHeader('admin'),
+        });
         const notifications = (await response.json()) as NotificationView[];
         return notifications[0]?.attempts === 1 && notifications;
       },
@@ -55,7 +57,9 @@ describe('mail delivery while the mail server is down', () => {
     expect(email?.messageId).toBe(`<${event.eventId}@notification.shop>`);
     const [sent] = await waitFor(
       async () => {
-        const response = await fetch(`${service.url}/notifications?orderId=${orderId}`);
+        const response = await fetch(`${service.url}/notifications?orderId=${orderId}`, {
+          headers: await authHeader('admin'),
+        });
         const notifications = (await response.json()) as NotificationView[];
         return notifications[0]?.status === 'SENT' && notifications;
       },

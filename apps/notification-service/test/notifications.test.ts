@@ -8,8 +8,11 @@ import {
   type EventOf,
 } from '@shop/contracts';
 import {
+  authHeader,
   type CaughtMessage,
   corpusFor,
+  requestJson,
+  testCorpusCredentials,
   sendApiRequest,
   type SmtpCatcher,
   startSmtpCatcher,
@@ -32,8 +35,10 @@ describe('notification service against real Kafka, Postgres and SMTP', () => {
   let catcher: SmtpCatcher;
   let service: ServiceUnderTest<NotificationConfig>;
   let producer: TestProducer;
+  let admin: { authorization: string };
 
   beforeAll(async () => {
+    admin = await authHeader('admin');
     catcher = await startSmtpCatcher();
     service = await startServiceUnderTest(notificationService, { SMTP_URL: catcher.url });
     producer = service.producer;
@@ -66,7 +71,9 @@ describe('notification service against real Kafka, Postgres and SMTP', () => {
   }
 
   async function notificationsOf(orderId: string): Promise<NotificationView[]> {
-    const response = await fetch(`${service.url}/notifications?orderId=${orderId}`);
+    const response = await fetch(`${service.url}/notifications?orderId=${orderId}`, {
+      headers: admin,
+    });
     expect(response.status).toBe(200);
     return (await response.json()) as NotificationView[];
   }
@@ -189,7 +196,7 @@ describe('notification service against real Kafka, Postgres and SMTP', () => {
   });
 
   it('answers 400 naming orderId when it is missing', async () => {
-    const response = await fetch(`${service.url}/notifications`);
+    const response = await fetch(`${service.url}/notifications`, { headers: admin });
 
     expect(response.status).toBe(400);
     const body = (await response.json()) as { message: string };
@@ -197,7 +204,7 @@ describe('notification service against real Kafka, Postgres and SMTP', () => {
   });
 
   it('answers 400 when orderId is not a UUID', async () => {
-    const response = await fetch(`${service.url}/notifications?orderId=42`);
+    const response = await fetch(`${service.url}/notifications?orderId=42`, { headers: admin });
 
     expect(response.status).toBe(400);
     expect(((await response.json()) as { message: string }).message).toBe(
@@ -206,10 +213,24 @@ describe('notification service against real Kafka, Postgres and SMTP', () => {
   });
 
   it('answers every request of the bad-request corpus with a 4xx JSON naming the field', async () => {
-    const { bad, examples } = await corpusFor('notification', service.url);
+    const { bad, examples } = await corpusFor(
+      'notification',
+      service.url,
+      await testCorpusCredentials(),
+    );
     expect(bad.length).toBeGreaterThanOrEqual(10);
     expect(await wronglyAnswered(service.url, bad)).toEqual([]);
     for (const request of examples)
       expect((await sendApiRequest(service.url, request)).status).toBe(200);
+  });
+
+  it("shows who an order's emails went to only to an admin", async () => {
+    const url = `${service.url}/notifications?orderId=${randomUUID()}`;
+    expect((await requestJson('GET', url)).status).toBe(401);
+    for (const identity of ['ada', 'shop-operator'] as const) {
+      const answer = await requestJson('GET', url, undefined, await authHeader(identity));
+      expect(answer.status).toBe(403);
+    }
+    expect((await requestJson('GET', url, undefined, admin)).status).toBe(200);
   });
 });

@@ -1,10 +1,19 @@
 import { startServiceUnderTest, type ServiceUnderTest } from '@shop/testing';
 import { orderService } from '../src/service';
-import { corpusFor, sendApiRequest, wronglyAnswered } from '@shop/devstack';
+import {
+  authHeader,
+  corpusFor,
+  sendApiRequest,
+  testCorpusCredentials,
+  wronglyAnswered,
+  type CorpusCredentials,
+} from '@shop/devstack';
 
 let sut: ServiceUnderTest<unknown>;
+let credentials: CorpusCredentials;
 
 beforeAll(async () => {
+  credentials = await testCorpusCredentials();
   sut = await startServiceUnderTest(orderService);
 });
 
@@ -14,15 +23,26 @@ afterAll(async () => {
 
 describe('bad input to the order service', () => {
   it('answers every request of the bad-request corpus with a 4xx JSON naming the field, and writes nothing', async () => {
-    const { bad } = await corpusFor('order', sut.url);
+    const { bad } = await corpusFor('order', sut.url, credentials);
     expect(bad.length).toBeGreaterThanOrEqual(100);
+    // Every route is asked without, with a malformed, a refused and an under-privileged token.
+    for (const route of [
+      'POST /orders',
+      'GET /orders',
+      'GET /orders/{id}',
+      'POST /orders/{id}/cancel',
+    ]) {
+      expect(
+        bad.filter((request) => request.name.startsWith(`${route} Authorization`)),
+      ).toHaveLength(15);
+    }
     const before = await sut.tables();
     expect(await wronglyAnswered(sut.url, bad)).toEqual([]);
     expect(await sut.tables()).toEqual(before);
   });
 
   it('accepts the valid request that each bad one is derived from', async () => {
-    const { examples } = await corpusFor('order', sut.url);
+    const { examples } = await corpusFor('order', sut.url, credentials);
     const statuses = Object.fromEntries(
       await Promise.all(
         examples.map(async (request) => [
@@ -49,7 +69,7 @@ describe('bad input to the order service', () => {
         service: 'order',
         method: 'GET',
         path: `/orders?cursor=${cursor}`,
-        headers: {},
+        headers: await authHeader('ada'),
       });
       expect(answer.status).toBe(400);
       expect(JSON.parse(answer.body)).toMatchObject({ issues: [{ field: 'cursor' }] });

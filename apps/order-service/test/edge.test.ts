@@ -1,12 +1,15 @@
 import { connect } from 'node:net';
+import { authHeader } from '@shop/devstack';
 import { startServiceUnderTest, type ServiceUnderTest } from '@shop/testing';
 import { PrismaService } from '../src/prisma/prisma.service';
 import { orderService } from '../src/service';
 
 const WRITES_PER_MINUTE = 3;
 let sut: ServiceUnderTest<unknown>;
+let ada: { authorization: string };
 
 beforeAll(async () => {
+  ada = await authHeader('ada');
   sut = await startServiceUnderTest(orderService, {
     HTTP_REQUEST_TIMEOUT_MS: '1000',
     HTTP_WRITES_PER_MINUTE: String(WRITES_PER_MINUTE),
@@ -38,13 +41,10 @@ function sendUnfinishedRequest(url: string, head: string, bodyPart: string): Pro
 describe('the order service at its HTTP edge', () => {
   it('answers a request whose body never finishes arriving with 408 and closes it, storing nothing', async () => {
     const before = await orderCount();
-    const body = JSON.stringify({
-      customerEmail: 'slow@example.com',
-      items: [{ sku: 'A-1', quantity: 1 }],
-    });
+    const body = JSON.stringify({ items: [{ sku: 'A-1', quantity: 1 }] });
     const answer = await sendUnfinishedRequest(
       sut.url,
-      `POST /orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length + 50_000}\r\n\r\n`,
+      `POST /orders HTTP/1.1\r\nHost: x\r\nAuthorization: ${ada.authorization}\r\nContent-Type: application/json\r\nContent-Length: ${body.length + 50_000}\r\n\r\n`,
       body,
     );
     expect(answer).toMatch(/^HTTP\/1\.1 408 /);
@@ -52,7 +52,7 @@ describe('the order service at its HTTP edge', () => {
   });
 
   it('answers with security headers and does not say what it runs on', async () => {
-    const answer = await fetch(`${sut.url}/orders?limit=1`);
+    const answer = await fetch(`${sut.url}/orders?limit=1`, { headers: ada });
     expect(answer.status).toBe(200);
     expect(answer.headers.get('x-powered-by')).toBeNull();
     expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
@@ -65,11 +65,8 @@ describe('the order service at its HTTP edge', () => {
     const place = () =>
       fetch(`${sut.url}/orders`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          customerEmail: 'limited@example.com',
-          items: [{ sku: 'A-1', quantity: 1 }],
-        }),
+        headers: { 'content-type': 'application/json', ...ada },
+        body: JSON.stringify({ items: [{ sku: 'A-1', quantity: 1 }] }),
       });
     const before = await orderCount();
     const statuses: number[] = [];
@@ -83,7 +80,7 @@ describe('the order service at its HTTP edge', () => {
     expect(await refused.json()).toMatchObject({ statusCode: 429 });
     expect(await orderCount()).toBe(before + WRITES_PER_MINUTE);
     for (let index = 0; index < 10; index += 1) {
-      expect((await fetch(`${sut.url}/orders?limit=1`)).status).toBe(200);
+      expect((await fetch(`${sut.url}/orders?limit=1`, { headers: ada })).status).toBe(200);
     }
   });
 

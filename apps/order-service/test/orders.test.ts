@@ -6,15 +6,18 @@ import {
   StockReserved,
   Topics,
 } from '@shop/contracts';
-import { waitFor, type EventProbe, type TestProducer } from '@shop/devstack';
+import { authHeader, waitFor, type EventProbe, type TestProducer } from '@shop/devstack';
 import { startServiceUnderTest, type ServiceUnderTest } from '@shop/testing';
 import { orderService } from '../src/service';
 
 let sut: ServiceUnderTest<unknown>;
 let probe: EventProbe;
 let producer: TestProducer;
+/** A seeded customer's token: every order here is ada's. */
+let ada: { authorization: string };
 
 beforeAll(async () => {
+  ada = await authHeader('ada');
   sut = await startServiceUnderTest(orderService);
   ({ probe, producer } = sut);
 });
@@ -33,15 +36,15 @@ interface OrderBody {
 async function placeOrder(items = [{ sku: 'KB-1', quantity: 2 }]): Promise<OrderBody> {
   const response = await fetch(`${sut.url}/orders`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ customerEmail: 'ada@example.com', items }),
+    headers: { 'content-type': 'application/json', ...ada },
+    body: JSON.stringify({ items }),
   });
   expect(response.status).toBe(202);
   return (await response.json()) as OrderBody;
 }
 
 async function getOrder(id: string): Promise<OrderBody> {
-  const response = await fetch(`${sut.url}/orders/${id}`);
+  const response = await fetch(`${sut.url}/orders/${id}`, { headers: ada });
   expect(response.status).toBe(200);
   return (await response.json()) as OrderBody;
 }
@@ -68,11 +71,8 @@ describe('order service against real Kafka and Postgres', () => {
   it('accepts an order as PENDING with a Location header and publishes OrderPlaced keyed by the order id', async () => {
     const response = await fetch(`${sut.url}/orders`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        customerEmail: 'ada@example.com',
-        items: [{ sku: 'KB-1', quantity: 2 }],
-      }),
+      headers: { 'content-type': 'application/json', ...ada },
+      body: JSON.stringify({ items: [{ sku: 'KB-1', quantity: 2 }] }),
     });
     expect(response.status).toBe(202);
     const order = (await response.json()) as OrderBody;
@@ -142,7 +142,10 @@ describe('order service against real Kafka and Postgres', () => {
     await producer.send(StockReserved.topic, order.id, stockReserved(order.id));
     await waitForStatus(order.id, 'CONFIRMED');
 
-    const cancel = await fetch(`${sut.url}/orders/${order.id}/cancel`, { method: 'POST' });
+    const cancel = await fetch(`${sut.url}/orders/${order.id}/cancel`, {
+      method: 'POST',
+      headers: ada,
+    });
     expect(cancel.status).toBe(202);
     expect(await cancel.json()).toMatchObject({ status: 'CANCELLED' });
     const [cancelled] = await probe.waitForType('OrderCancelled', order.id);
@@ -151,7 +154,10 @@ describe('order service against real Kafka and Postgres', () => {
       items: [{ sku: 'KB-1', quantity: 2 }],
     });
 
-    const again = await fetch(`${sut.url}/orders/${order.id}/cancel`, { method: 'POST' });
+    const again = await fetch(`${sut.url}/orders/${order.id}/cancel`, {
+      method: 'POST',
+      headers: ada,
+    });
     expect(again.status).toBe(409);
     expect(await again.json()).toMatchObject({
       statusCode: 409,
@@ -161,9 +167,10 @@ describe('order service against real Kafka and Postgres', () => {
 
   it('leaves a cancelled order cancelled when inventory reserves for it afterwards', async () => {
     const order = await placeOrder();
-    expect((await fetch(`${sut.url}/orders/${order.id}/cancel`, { method: 'POST' })).status).toBe(
-      202,
-    );
+    expect(
+      (await fetch(`${sut.url}/orders/${order.id}/cancel`, { method: 'POST', headers: ada }))
+        .status,
+    ).toBe(202);
     const late = await producer.send(StockReserved.topic, order.id, stockReserved(order.id));
     await producer.waitUntilConsumed(sut.groupId, StockReserved.topic, late);
     expect((await getOrder(order.id)).status).toBe('CANCELLED');
@@ -185,13 +192,13 @@ describe('order service against real Kafka and Postgres', () => {
   });
 
   it('answers 404 with a JSON error for an unknown order and 400 for an id that is not a UUID', async () => {
-    const unknown = await fetch(`${sut.url}/orders/${randomUUID()}`);
+    const unknown = await fetch(`${sut.url}/orders/${randomUUID()}`, { headers: ada });
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({
       statusCode: 404,
       message: expect.stringContaining('does not exist'),
     });
-    const malformed = await fetch(`${sut.url}/orders/not-a-uuid`);
+    const malformed = await fetch(`${sut.url}/orders/not-a-uuid`, { headers: ada });
     expect(malformed.status).toBe(400);
   });
 
@@ -199,21 +206,28 @@ describe('order service against real Kafka and Postgres', () => {
     const before = await sut.tables();
     const response = await fetch(`${sut.url}/orders`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...ada },
       body: JSON.stringify({
-        customerEmail: 'not-an-email',
-        items: [{ sku: 'KB-1', quantity: 1.5 }],
+        items: [
+          { sku: 'KB-1', quantity: 1.5 },
+          { sku: 'KB-2', quantity: 0 },
+        ],
       }),
     });
     expect(response.status).toBe(400);
     const body = (await response.json()) as { issues: Array<{ field: string }> };
-    expect(body.issues.map((issue) => issue.field)).toEqual(['customerEmail', 'items.0.quantity']);
+    expect(body.issues.map((issue) => issue.field)).toEqual([
+      'items.0.quantity',
+      'items.1.quantity',
+    ]);
     expect(await sut.tables()).toEqual(before);
   });
 
   it('lists orders newest first, filtered by status, page by page', async () => {
     const placed = [await placeOrder(), await placeOrder(), await placeOrder()];
-    const first = (await (await fetch(`${sut.url}/orders?status=PENDING&limit=2`)).json()) as {
+    const first = (await (
+      await fetch(`${sut.url}/orders?status=PENDING&limit=2`, { headers: ada })
+    ).json()) as {
       items: OrderBody[];
       nextCursor: string | null;
     };
@@ -221,27 +235,38 @@ describe('order service against real Kafka and Postgres', () => {
     expect(first.items.every((order) => order.status === 'PENDING')).toBe(true);
     expect(first.nextCursor).not.toBeNull();
     const second = (await (
-      await fetch(`${sut.url}/orders?status=PENDING&limit=2&cursor=${first.nextCursor}`)
+      await fetch(`${sut.url}/orders?status=PENDING&limit=2&cursor=${first.nextCursor}`, {
+        headers: ada,
+      })
     ).json()) as { items: OrderBody[] };
     expect(second.items[0]?.id).toBe(placed[0]?.id);
-    expect((await fetch(`${sut.url}/orders?status=SHIPPED`)).status).toBe(400);
+    expect((await fetch(`${sut.url}/orders?status=SHIPPED`, { headers: ada })).status).toBe(400);
   });
 
-  it('serves its OpenAPI description and Swagger UI at /docs', async () => {
+  it('serves its OpenAPI description and Swagger UI at /docs, with the bearer scheme "Authorize" uses', async () => {
     const spec = (await (await fetch(`${sut.url}/docs/openapi.json`)).json()) as {
       paths: Record<string, unknown>;
+      components: { securitySchemes?: Record<string, unknown> };
     };
+    expect(spec.components.securitySchemes?.bearer).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
+    });
     expect(Object.keys(spec.paths)).toEqual(
       expect.arrayContaining(['/orders', '/orders/{id}', '/orders/{id}/cancel']),
     );
     const placed = spec.paths['/orders'] as {
       post: {
+        security: unknown;
+        'x-roles': unknown;
         responses: Record<
           string,
           { content: Record<string, { schema: { properties: Record<string, unknown> } }> }
         >;
       };
     };
+    expect(placed.post.security).toEqual([{ bearer: [] }]);
+    expect(placed.post['x-roles']).toEqual(['customer']);
     const accepted = placed.post.responses['202']?.content['application/json']?.schema;
     expect(accepted?.properties.status).toMatchObject({
       enum: ['PENDING', 'CONFIRMED', 'REJECTED', 'CANCELLED'],

@@ -18,3 +18,7 @@ export * from './http/http-application';
 export * from './http/query-integer';
 export * from './metrics/service-metrics';
 export * from './metrics/metrics.controller';
+export * from './auth/caller';
+export * from './auth/token-verifier';
+export * from './auth/auth.guard';
+export * from './auth/client-credentials';

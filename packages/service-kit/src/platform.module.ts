@@ -19,6 +19,8 @@ import {
   OutboxRelay,
   type RetryPolicy,
 } from '@shop/messaging';
+import { AuthGuard } from './auth/auth.guard';
+import { TokenVerifier } from './auth/token-verifier';
 import { kafkaCredentials, type BaseConfig } from './config/config';
 import { HealthController } from './health/health.controller';
 import { InternalController, PUBLISHES_EVENTS } from './internal/internal.controller';
@@ -79,7 +81,8 @@ class PlatformLifecycle implements OnApplicationBootstrap, OnModuleDestroy, OnAp
 
 /**
  * What every service shares: typed config, logger, the Postgres pool (outbox relay, health),
- * Kafka, the consumer transport, the outbox relay for publishers, and GET /health.
+ * Kafka, the consumer transport, the outbox relay for publishers, GET /health, and the guard
+ * that asks every other HTTP route for an access token.
  */
 @Module({})
 export class PlatformModule {
@@ -146,7 +149,18 @@ export class PlatformModule {
         },
       },
       PlatformLifecycle,
+      {
+        provide: TokenVerifier,
+        useFactory: () =>
+          new TokenVerifier({
+            issuer: config.AUTH_ISSUER_URL,
+            audience: config.AUTH_AUDIENCE,
+            jwksUrl: config.AUTH_JWKS_URL ?? `${config.AUTH_ISSUER_URL.replace(/\/$/, '')}/jwks`,
+          }),
+      },
+      // In this order: a flood of writes is limited before any token is checked.
       { provide: APP_GUARD, useClass: ThrottlerGuard },
+      { provide: APP_GUARD, useClass: AuthGuard },
     ];
     const exported: Array<symbol | Provider> = [
       SERVICE_CONFIG,

@@ -99,6 +99,8 @@ export function serveApiDocument(
       .setTitle(about.title)
       .setDescription(about.description)
       .setVersion('1.0')
+      // "Authorize" takes an access token, e.g. from `pnpm token customer`.
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });

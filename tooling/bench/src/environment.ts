@@ -24,6 +24,10 @@ import {
   type RunningPostgres,
   type ServiceProcess,
   devstackKafkaEnv,
+  issueToken,
+  newSigningKeyJwk,
+  seededClientSecret,
+  startIdentityProvider,
 } from '@shop/devstack';
 import type { ConsumerGroup } from './consumer-lag';
 import { builtScript, startEmailSink, type EmailSink } from './email-sink';
@@ -59,6 +63,8 @@ export interface MailSettings {
 
 export interface BenchEnvironment {
   orderUrl: string;
+  /** A fresh `Authorization` of a seeded customer: a step takes one and sends it with every order. */
+  customerAuthorization(): Promise<string>;
   brokers: string;
   /** Superuser connection to the bench database (reads every service's schema). */
   databaseUrl: string;
@@ -153,6 +159,13 @@ export async function startBenchEnvironment(
     const postgresVersion = await queryOne(databaseUrl, 'SHOW server_version');
     const postmasterPid = await findPostmaster(databaseUrl);
 
+    const idp = await startIdentityProvider({
+      port: await freePort(),
+      signingKeyJwk: await newSigningKeyJwk(),
+      log: logTo('identity-provider.log'),
+    });
+    cleanups.push(() => idp.stop());
+
     const run = randomUUID().slice(0, 8);
     let profiling = false;
     const groupId = (name: ServiceName): string => `${name}-bench-${run}`;
@@ -161,6 +174,7 @@ export async function startBenchEnvironment(
       KAFKA_BROKERS: brokers,
       ...devstackKafkaEnv(name),
       KAFKA_GROUP_ID: groupId(name),
+      AUTH_ISSUER_URL: idp.issuerUrl,
       // The load generator stands for many clients; one address would hit the write limit.
       HTTP_WRITES_PER_MINUTE: '0',
       // As deployed: info-level JSON lines (to the step's log files), not a quieter setting.
@@ -214,9 +228,15 @@ export async function startBenchEnvironment(
     for (const service of started) services.set(service.name, service);
 
     const inventory = services.get('inventory-service') as ServiceProcess;
-    const skus = await seedProducts(inventory.baseUrl, options.products);
+    const admin = `Bearer ${await issueToken(idp.issuerUrl, 'admin')}`;
+    const skus = await seedProducts(inventory.baseUrl, options.products, admin);
     if (options.withConsole) {
-      const observer = await startConsole(services, brokers, logTo('flow-console.log'));
+      const observer = await startConsole(
+        services,
+        brokers,
+        idp.issuerUrl,
+        logTo('flow-console.log'),
+      );
       services.set('flow-console', observer);
       const page = watchMapPage(observer.baseUrl);
       cleanups.push(async () => page.abort());
@@ -224,6 +244,7 @@ export async function startBenchEnvironment(
 
     const environment: BenchEnvironment = {
       orderUrl: `${(services.get('order-service') as ServiceProcess).baseUrl}/orders`,
+      customerAuthorization: async () => `Bearer ${await issueToken(idp.issuerUrl, 'ada')}`,
       brokers,
       databaseUrl,
       skus,
@@ -288,6 +309,7 @@ export async function startBenchEnvironment(
 async function startConsole(
   services: ReadonlyMap<AppName, ServiceProcess>,
   brokers: string,
+  issuerUrl: string,
   log: (line: string) => void,
 ): Promise<ServiceProcess> {
   const url = (name: ServiceName) => (services.get(name) as ServiceProcess).baseUrl;
@@ -302,6 +324,8 @@ async function startConsole(
       ORDER_SERVICE_URLS: url('order-service'),
       INVENTORY_SERVICE_URLS: url('inventory-service'),
       NOTIFICATION_SERVICE_URLS: url('notification-service'),
+      AUTH_ISSUER_URL: issuerUrl,
+      AUTH_CLIENT_SECRET: seededClientSecret('flow-console'),
       LOG_LEVEL: 'warn',
     },
   });
@@ -357,7 +381,12 @@ async function loadPgStatStatements(postgres: RunningPostgres): Promise<void> {
   await postgres.restart();
 }
 
-async function seedProducts(inventoryUrl: string, count: number): Promise<string[]> {
+/** As the seeded admin: only an admin sets products and stock. */
+async function seedProducts(
+  inventoryUrl: string,
+  count: number,
+  authorization: string,
+): Promise<string[]> {
   const skus = Array.from(
     { length: count },
     (_, index) => `BENCH-${String(index + 1).padStart(3, '0')}`,
@@ -365,7 +394,7 @@ async function seedProducts(inventoryUrl: string, count: number): Promise<string
   for (const sku of skus) {
     const response = await fetch(`${inventoryUrl}/products/${sku}`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { authorization, 'content-type': 'application/json' },
       body: JSON.stringify({ name: `Bench product ${sku}`, stock: PRODUCT_STOCK }),
     });
     if (!response.ok) {

@@ -4,6 +4,8 @@ import { performance } from 'node:perf_hooks';
 export interface OpenLoopOptions {
   /** e.g. http://127.0.0.1:3000/orders */
   url: string;
+  /** Sent with every request: one token for the whole run, not one per request. */
+  authorization: string;
   /** Requests per second, sent on schedule whatever the answers do. */
   rate: number;
   durationMs: number;
@@ -116,7 +118,11 @@ export function runOpenLoop(options: OpenLoopOptions): Promise<LoadResult> {
           port: target.port,
           path: target.pathname,
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'content-length': body.length },
+          headers: {
+            authorization: options.authorization,
+            'content-type': 'application/json',
+            'content-length': body.length,
+          },
         },
         (res) => {
           const location = res.headers.location;

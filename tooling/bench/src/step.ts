@@ -87,6 +87,7 @@ const DRAIN_HARD_LIMIT_MS = 10 * 60_000;
 export async function runStep(spec: StepSpec, context: StepContext): Promise<StepResult> {
   const { environment, criteria } = context;
   await environment.configureMail(spec.mail);
+  const authorization = await environment.customerAuthorization();
   const startedAt = new Date();
   const lagStart = await context.lag.sample();
 
@@ -117,6 +118,7 @@ export async function runStep(spec: StepSpec, context: StepContext): Promise<Ste
   try {
     load = await runOpenLoop({
       url: environment.orderUrl,
+      authorization,
       rate: spec.rate,
       durationMs: spec.durationS * 1_000,
       bodies: spec.oneSku ? context.bodies.oneSku : context.bodies.spread,

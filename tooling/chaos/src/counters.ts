@@ -3,7 +3,7 @@ import type { OrderLine } from '@shop/contracts';
 import type { CaughtMessage, SmtpCatcher } from '@shop/devstack';
 import type { OrderRequest } from './traffic';
 
-/** What one scenario's orders are: their customer-email tag, their SKUs, what the API accepted. */
+/** What one scenario's orders are: its tag, its SKUs (no other scenario orders them), what the API accepted. */
 export interface ScenarioScope {
   tag: string;
   skus: ReadonlyArray<{ sku: string; stock: number }>;
@@ -44,7 +44,8 @@ const EMAIL_EVENTS = Object.values(ANNOUNCED_BY);
 export interface OrderRow {
   id: string;
   status: string;
-  customer_email: string;
+  /** The Idempotency-Key its request claimed; null for an order made without claiming one. */
+  idempotency_key: string | null;
   items: OrderLine[];
   rejection_code?: string | null;
 }
@@ -148,9 +149,9 @@ export async function backlog(
       `SELECT (SELECT count(*) FROM orders.outbox_events WHERE sent_at IS NULL)
             + (SELECT count(*) FROM inventory.outbox_events WHERE sent_at IS NULL) AS count`,
     ),
-    readNotifications(pool, scope.tag),
+    readNotifications(pool, scope),
   ]);
-  const caught = new Set(scenarioEmails(smtp, scope.tag).map((email) => email.messageId));
+  const caught = new Set(smtp.messages().map((email) => email.messageId));
   let unsentEmails = 0;
   let deferredEmails = 0;
   for (const row of notifications) {
@@ -180,9 +181,10 @@ async function readRows(pool: Pool, smtp: SmtpCatcher, scope: ScenarioScope): Pr
   const skus = scope.skus.map((product) => product.sku);
   const [orders, announcements, reservations, products, notifications] = await Promise.all([
     pool.query<OrderRow>(
-      `SELECT id::text, status::text, customer_email, items, rejection_code FROM orders.orders
-        WHERE starts_with(customer_email, $1)`,
-      [`${scope.tag}-`],
+      `SELECT o.id::text, o.status::text, o.items, o.rejection_code, k.key AS idempotency_key
+         FROM orders.orders o LEFT JOIN orders.idempotency_keys k ON k.order_id = o.id
+        WHERE o.id IN (${SCENARIO_ORDER_IDS})`,
+      [skus],
     ),
     pool.query<AnnouncementRow>(
       `SELECT payload->'payload'->>'orderId' AS order_id, event_id::text, event_type
@@ -199,29 +201,33 @@ async function readRows(pool: Pool, smtp: SmtpCatcher, scope: ScenarioScope): Pr
       `SELECT sku, available, reserved FROM inventory.products WHERE sku = ANY($1::text[])`,
       [skus],
     ),
-    readNotifications(pool, scope.tag),
+    readNotifications(pool, scope),
   ]);
+  const references = new Set(orders.rows.map((order) => order.id.slice(0, 8)));
   return {
     orders: orders.rows,
     announcements: announcements.rows,
     reservations: reservations.rows,
     products: products.rows,
     notifications,
-    emails: scenarioEmails(smtp, scope.tag),
+    // Every subject names its order by the first 8 characters of the id.
+    emails: smtp
+      .messages()
+      .filter((email) => references.has(/^Your order (\S+)/.exec(email.subject)?.[1] ?? '')),
   };
 }
 
-async function readNotifications(pool: Pool, tag: string): Promise<NotificationRow[]> {
+/** The ids of the orders of a scenario: those with a line of one of its SKUs ($1). */
+const SCENARIO_ORDER_IDS = `SELECT id FROM orders.orders
+  WHERE EXISTS (SELECT 1 FROM jsonb_array_elements(items) line WHERE line->>'sku' = ANY($1::text[]))`;
+
+async function readNotifications(pool: Pool, scope: ScenarioScope): Promise<NotificationRow[]> {
   const { rows } = await pool.query<NotificationRow>(
     `SELECT order_id::text, event_id::text, type::text, status::text, next_attempt_at > now() AS deferred
-       FROM notifications.notifications WHERE starts_with(recipient, $1)`,
-    [`${tag}-`],
+       FROM notifications.notifications WHERE order_id IN (${SCENARIO_ORDER_IDS})`,
+    [scope.skus.map((product) => product.sku)],
   );
   return rows;
-}
-
-function scenarioEmails(smtp: SmtpCatcher, tag: string): CaughtMessage[] {
-  return smtp.messages().filter((email) => email.to.some((to) => to.startsWith(`${tag}-`)));
 }
 
 function lostOrders(
@@ -321,10 +327,9 @@ function duplicatedEffects(rows: Rows, scope: ScenarioScope): Reasons {
   const add = (reason: string, amount: number): void => {
     if (amount > 0) reasons[reason] = (reasons[reason] ?? 0) + amount;
   };
-  // One request, one order: more are a retried POST the Idempotency-Key did not catch.
-  for (const orders of groupBy(rows.orders, (order) => order.customer_email).values()) {
-    add('duplicate-order', orders.length - 1);
-  }
+  // One request, one order: every request carries an Idempotency-Key, claimed in the order's own
+  // transaction, so an order without a claimed key is a retried POST the key did not catch.
+  add('duplicate-order', rows.orders.filter((order) => order.idempotency_key === null).length);
   const held = heldByOrder(rows.reservations);
   for (const order of rows.orders) {
     if (order.status === 'REJECTED') add('hold-for-rejected-order', held.get(order.id)?.size ?? 0);

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from 'pg';
-import { requestJson, waitFor } from '@shop/devstack';
+import { issueToken, requestJson, waitFor } from '@shop/devstack';
 import type { ChaosConfig } from './config';
 import {
   backlog,
@@ -85,7 +85,8 @@ export async function runScenario(ctx: ChaosContext, scenario: Scenario): Promis
   const deadLettersBefore = await ctx.kafka.deadLetters();
   const traffic = new Traffic({
     orderUrls: ctx.stack.urls('order-service'),
-    tag: tagOf(scenario),
+    // Every client is the seeded customer ada: the scenario's SKUs tell its orders apart.
+    authorization: `Bearer ${await issueToken(ctx.stack.auth.issuerUrl, 'ada')}`,
     skus: scenario.skus.map((product) => product.sku),
     cancelShare: scenario.cancelShare,
   });
@@ -314,8 +315,10 @@ async function createProducts(
   skus: ReadonlyArray<{ sku: string; stock: number }>,
 ): Promise<void> {
   const [inventory] = stack.urls('inventory-service');
+  const admin = { authorization: `Bearer ${await issueToken(stack.auth.issuerUrl, 'admin')}` };
   for (const { sku, stock } of skus) {
-    const response = await requestJson('PUT', `${inventory}/products/${sku}`, { name: sku, stock });
+    const url = `${inventory}/products/${sku}`;
+    const response = await requestJson('PUT', url, { name: sku, stock }, admin);
     if (response.status !== 200) {
       throw new Error(
         `PUT /products/${sku} answered ${response.status}: ${JSON.stringify(response.body)}`,

@@ -6,7 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { bootstrapDatabase, serviceDatabaseEnv, type ServiceName } from '@shop/database';
 import {
   freePort,
+  newSigningKeyJwk,
   spawnService,
+  startIdentityProvider,
   startKafka,
   startPostgres,
   startSmtpCatcher,
@@ -46,6 +48,8 @@ export interface ChaosStack {
   kafka: RunningKafka;
   postgres: RunningPostgres;
   smtp: SmtpCatcher;
+  /** The stack's own OpenID Connect provider, and its signing key (to make tokens it must refuse). */
+  auth: { issuerUrl: string; signingJwk: string };
   /** Superuser URL of the system's database: the counters read every schema through it. */
   databaseUrl: string;
   /** Holds the service, Kafka and Postgres logs. */
@@ -116,6 +120,13 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       () => kafka.stop(),
       () => smtp.stop(),
     );
+    const signingJwk = await newSigningKeyJwk();
+    const idp = await startIdentityProvider({
+      port: await freePort(),
+      signingKeyJwk: signingJwk,
+      log: logTo('identity-provider.log'),
+    });
+    cleanups.push(() => idp.stop());
     await bootstrapDatabase(postgres.adminUrl, DATABASE);
 
     const slots: Slot[] = [];
@@ -138,6 +149,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
           KAFKA_BROKERS: kafka.brokers,
           ...devstackKafkaEnv(slot.service),
           KAFKA_GROUP_ID: slot.service,
+          AUTH_ISSUER_URL: idp.issuerUrl,
           // The load generator stands for many clients; one address would hit the write limit.
           HTTP_WRITES_PER_MINUTE: '0',
           KAFKA_CLIENT_ID: `${slot.service}-${slot.replica}`,
@@ -183,6 +195,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       kafka,
       postgres,
       smtp,
+      auth: { issuerUrl: idp.issuerUrl, signingJwk },
       databaseUrl: databaseUrl.toString(),
       logDir,
       replicas: (service) => running(slotsOf(service)),

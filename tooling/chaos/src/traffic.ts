@@ -6,8 +6,6 @@ import type { OrderLine } from '@shop/contracts';
 export interface OrderRequest {
   /** Sent as Idempotency-Key on every attempt: retries of one request make one order. */
   key: string;
-  /** Unique per request, so the counters find every order a request made, duplicates included. */
-  customerEmail: string;
   items: OrderLine[];
   issuedAt: number;
   state: 'in-flight' | 'accepted' | 'refused' | 'unanswered';
@@ -38,8 +36,8 @@ export interface TrafficCounts {
 
 export interface TrafficOptions {
   orderUrls: readonly string[];
-  /** Prefix of every customer email: tells this scenario's orders from the others'. */
-  tag: string;
+  /** `Authorization` of the customer the clients order as; minted once, valid for the run. */
+  authorization: string;
   skus: readonly string[];
   /** Share of accepted orders the client cancels shortly afterwards (releases stock). */
   cancelShare: number;
@@ -106,7 +104,6 @@ export class Traffic {
   place(items: OrderLine[] = this.randomItems()): Promise<OrderRequest> {
     const request: OrderRequest = {
       key: randomUUID(),
-      customerEmail: `${this.options.tag}-${this.all.length + 1}@chaos.example`,
       items,
       issuedAt: Date.now(),
       state: 'in-flight',
@@ -149,11 +146,15 @@ export class Traffic {
   }
 
   private async submit(request: OrderRequest): Promise<void> {
-    const body = JSON.stringify({ customerEmail: request.customerEmail, items: request.items });
+    const body = JSON.stringify({ items: request.items });
     const answer = await this.untilAnswered(request.issuedAt, (url) =>
       fetch(`${url}/orders`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': request.key },
+        headers: {
+          authorization: this.options.authorization,
+          'content-type': 'application/json',
+          'idempotency-key': request.key,
+        },
         body,
         signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
       }),
@@ -184,6 +185,7 @@ export class Traffic {
     const answer = await this.untilAnswered(Date.now(), (url) =>
       fetch(`${url}/orders/${orderId}/cancel`, {
         method: 'POST',
+        headers: { authorization: this.options.authorization },
         signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
       }),
     );

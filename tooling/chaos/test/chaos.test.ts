@@ -1,7 +1,7 @@
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
-import { badRequestCorpus, fetchOpenApi } from '@shop/devstack';
+import { badRequestCorpus, corpusCredentials, fetchOpenApi } from '@shop/devstack';
 import {
   BURST_ORDERS,
   BURST_STOCK,
@@ -154,7 +154,8 @@ describe('the order flow under faults', () => {
         inventory: await fetchOpenApi(urls.inventory),
         notification: await fetchOpenApi(urls.notification),
       };
-      const corpus = badRequestCorpus(openApi);
+      const credentials = await corpusCredentials(stack.auth.issuerUrl, stack.auth.signingJwk);
+      const corpus = badRequestCorpus(openApi, credentials);
       const before = await serviceTables(pool);
       const answers = [];
       for (const bad of corpus)

@@ -10,6 +10,8 @@ import {
   DEVSTACK_KAFKA_FILE,
   DOCKERFILE,
   FLOW_CONSOLE,
+  IDENTITY_PROVIDER,
+  IDENTITY_PROVIDER_DOCKERFILE,
   INFRA_SERVICES,
   REPO_ROOT,
   SCALABLE_SERVICES,
@@ -79,6 +81,38 @@ describe('docker-compose.yml', () => {
 
   it('uses the compose specification without the obsolete version key', () => {
     expect(compose).not.toHaveProperty('version');
+  });
+
+  it('runs the local identity provider from its own image, published on 127.0.0.1:4000, with a healthcheck', () => {
+    const idp = service(IDENTITY_PROVIDER);
+    expect(buildOf(idp)).toMatchObject({ context: '.', dockerfile: IDENTITY_PROVIDER_DOCKERFILE });
+    const dockerfile = readFileSync(repoPath(IDENTITY_PROVIDER_DOCKERFILE), 'utf8');
+    // The same start command as the local stack (tooling/devstack/src/identity-provider.ts).
+    expect(dockerfile).toContain('CMD ["node", "dist/main.js"]');
+    expect(dockerfile).toContain('turbo prune @shop/identity-provider');
+    expect(portMappings(idp)).toEqual([
+      expect.objectContaining({ hostIp: '127.0.0.1', published: '4000', target: 4000 }),
+    ]);
+    expect(healthcheckText(idp)).toContain('/.well-known/openid-configuration');
+  });
+
+  it('has every app trust the identity provider: its issuer as on the host, its keys and tokens by compose name', () => {
+    const issuer = environmentOf(service(IDENTITY_PROVIDER)).ISSUER_URL;
+    expect(issuer).toBe('http://localhost:4000');
+    for (const name of APPS) expect(environmentOf(service(name)).AUTH_ISSUER_URL).toBe(issuer);
+    for (const name of SERVICES) {
+      expect(environmentOf(service(name)).AUTH_JWKS_URL).toBe('http://identity-provider:4000/jwks');
+    }
+    const consoleEnv = environmentOf(service(FLOW_CONSOLE));
+    expect(consoleEnv.AUTH_TOKEN_URL).toBe('http://identity-provider:4000/token');
+    const seed = JSON.parse(
+      readFileSync(repoPath('tooling/identity-provider/seed.json'), 'utf8'),
+    ) as {
+      clients: Array<{ clientId: string; secret?: string }>;
+    };
+    const seeded = seed.clients.find((client) => client.clientId === consoleEnv.AUTH_CLIENT_ID);
+    expect(seeded?.secret).toBe(consoleEnv.AUTH_CLIENT_SECRET);
+    expect(dependsOnConditions(service(FLOW_CONSOLE))[IDENTITY_PROVIDER]).toBe('service_healthy');
   });
 
   it('defines kafka, postgres, maildev, db-init, the three services and the flow console', () => {
@@ -351,11 +385,12 @@ describe('docker-compose.yml', () => {
   describe(`${FLOW_CONSOLE}, the read-only observer`, () => {
     const flowConsole = () => service(FLOW_CONSOLE);
 
-    it('starts once Kafka and every service are healthy, and needs no database', () => {
+    it('starts once Kafka, the identity provider and every service are healthy, and needs no database', () => {
       const conditions = dependsOnConditions(flowConsole());
       expect(conditions).toEqual({
         kafka: 'service_healthy',
         'kafka-init': 'service_completed_successfully',
+        [IDENTITY_PROVIDER]: 'service_healthy',
         ...Object.fromEntries(SERVICES.map((name) => [name, 'service_healthy'])),
       });
       expect(environmentOf(flowConsole())).not.toHaveProperty('DATABASE_URL');

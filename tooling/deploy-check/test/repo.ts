@@ -18,7 +18,18 @@ export const FLOW_CONSOLE = 'flow-console';
 export const APPS = [...SERVICES, FLOW_CONSOLE] as const;
 export type App = (typeof APPS)[number];
 
-export const INFRA_SERVICES = ['kafka', 'postgres', 'maildev', 'db-init', 'kafka-init'] as const;
+export const INFRA_SERVICES = [
+  'kafka',
+  'postgres',
+  'maildev',
+  'identity-provider',
+  'db-init',
+  'kafka-init',
+] as const;
+
+/** The local OpenID Connect provider's compose service and its image's Dockerfile. */
+export const IDENTITY_PROVIDER = 'identity-provider';
+export const IDENTITY_PROVIDER_DOCKERFILE = 'tooling/identity-provider/Dockerfile';
 
 /** What operators look with: a trace UI, Prometheus and Grafana. */
 export const OBSERVABILITY_SERVICES = ['zipkin', 'prometheus', 'grafana'] as const;
@@ -49,6 +60,7 @@ export const REQUIRED_ENV: Record<App, readonly string[]> = {
     'MIGRATION_DATABASE_URL',
     'KAFKA_BROKERS',
     'KAFKA_SASL_PASSWORD',
+    'AUTH_ISSUER_URL',
   ],
   'inventory-service': [
     'PORT',
@@ -56,6 +68,7 @@ export const REQUIRED_ENV: Record<App, readonly string[]> = {
     'MIGRATION_DATABASE_URL',
     'KAFKA_BROKERS',
     'KAFKA_SASL_PASSWORD',
+    'AUTH_ISSUER_URL',
   ],
   'notification-service': [
     'PORT',
@@ -63,9 +76,10 @@ export const REQUIRED_ENV: Record<App, readonly string[]> = {
     'MIGRATION_DATABASE_URL',
     'KAFKA_BROKERS',
     'KAFKA_SASL_PASSWORD',
+    'AUTH_ISSUER_URL',
     'SMTP_URL',
   ],
-  'flow-console': ['KAFKA_BROKERS', 'KAFKA_SASL_PASSWORD'],
+  'flow-console': ['KAFKA_BROKERS', 'KAFKA_SASL_PASSWORD', 'AUTH_ISSUER_URL', 'AUTH_CLIENT_SECRET'],
 };
 
 /** The flow console's config schema: `export const consoleConfigSchema = z.object({ ... })`. */

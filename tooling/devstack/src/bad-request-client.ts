@@ -5,6 +5,7 @@ import {
   type Answer,
   type ApiRequest,
   type BadRequest,
+  type CorpusCredentials,
   type OpenApiDocument,
   type ServiceKey,
 } from './bad-requests';
@@ -22,10 +23,14 @@ export async function fetchOpenApi(baseUrl: string): Promise<OpenApiDocument> {
 export async function corpusFor(
   service: ServiceKey,
   baseUrl: string,
+  credentials: CorpusCredentials,
 ): Promise<{ bad: BadRequest[]; examples: BadRequest[] }> {
   const openApi = { order: NO_PATHS, inventory: NO_PATHS, notification: NO_PATHS };
   openApi[service] = await fetchOpenApi(baseUrl);
-  return { bad: badRequestCorpus(openApi), examples: exampleRequests(openApi) };
+  return {
+    bad: badRequestCorpus(openApi, credentials),
+    examples: exampleRequests(openApi, credentials),
+  };
 }
 
 /** Sends a request exactly as given (raw body, headers) and reads the answer as text. */

@@ -132,6 +132,45 @@ describe('the bad request corpus, from the services’ own OpenAPI documents', (
     }
   });
 
+  it('with credentials, sends each request with a token of a role its route admits, and asks each route without, with malformed, refused and under-privileged tokens', () => {
+    const credentials = {
+      tokens: { customer: 'customer-token', admin: 'admin-token', operator: 'operator-token' },
+      refused: { 'an expired token': 'Bearer expired-token' },
+    };
+    const adminOnly: OpenApiDocument = {
+      openapi: '3.0.0',
+      paths: { '/stock': { put: { 'x-roles': ['admin'] } }, '/catalogue': { get: {} } },
+    };
+    const corpus = badRequestCorpus(
+      { order: adminOnly, inventory: NO_PATHS, notification: NO_PATHS },
+      credentials,
+    );
+    const put = corpus.filter((request) => request.method === 'PUT');
+    const names = put.map((request) => request.name.replace('PUT /stock Authorization: ', ''));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'missing',
+        'Basic credentials instead of a bearer token',
+        'an expired token',
+        'a valid customer token (admits admin)',
+      ]),
+    );
+    for (const request of put) expect(request.field).toBe('authorization');
+    expect(put.find((request) => request.name.endsWith('missing'))?.headers).not.toHaveProperty(
+      'authorization',
+    );
+    const [example, catalogue] = exampleRequests(
+      { order: adminOnly, inventory: NO_PATHS, notification: NO_PATHS },
+      credentials,
+    );
+    expect(example?.headers.authorization).toBe('Bearer admin-token');
+    // Any signed-in caller may read: no under-privileged case, a customer's token in the example.
+    expect(catalogue?.headers.authorization).toBe('Bearer customer-token');
+    expect(
+      corpus.some((request) => request.name.startsWith('GET /catalogue Authorization: a valid')),
+    ).toBe(false);
+  });
+
   it('adds nothing for a service whose document has no paths', () => {
     const orderOnly = badRequestCorpus({
       order: documents.order,

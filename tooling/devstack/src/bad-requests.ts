@@ -61,6 +61,8 @@ export interface OpenApiParameter {
 }
 
 export interface OpenApiOperation {
+  /** The roles the route admits (service-kit's @Roles); absent: any signed-in caller. */
+  'x-roles'?: string[];
   parameters?: OpenApiParameter[];
   requestBody?: { required?: boolean; content?: Record<string, { schema?: JsonSchema }> };
 }
@@ -71,6 +73,30 @@ export interface OpenApiDocument {
   paths: Record<string, Partial<Record<'get' | 'post' | 'put', OpenApiOperation>>>;
   components?: { schemas?: Record<string, JsonSchema> };
 }
+
+export type CorpusRole = 'customer' | 'admin' | 'operator';
+const ROLES: readonly CorpusRole[] = ['customer', 'admin', 'operator'];
+
+/** What the corpus needs to speak to routes that ask for an access token. */
+export interface CorpusCredentials {
+  /** A valid access token of a caller holding this role (and no other of these). */
+  tokens: Record<CorpusRole, string>;
+  /**
+   * Authorization headers every protected route must refuse with 401, by what is wrong with
+   * them (forged, expired, another issuer...): made with real keys, see edge-tokens.ts.
+   */
+  refused: Record<string, string>;
+}
+
+/** Authorization headers that are not a bearer token at all, or not a JWT. */
+const MALFORMED_AUTHORIZATION: Record<string, string> = {
+  'Basic credentials instead of a bearer token': 'Basic YWRhOmFkYS1sb2NhbC1vbmx5',
+  'the Bearer scheme without a token': 'Bearer',
+  'two tokens': 'Bearer a.b.c d.e.f',
+  'a token that is not a JWT': 'Bearer not-a-jwt',
+  'a JWT whose parts are not base64url JSON': 'Bearer eyJub3Q.eyJqc29u.c2ln',
+  'a token of 8000 characters': `Bearer ${'a'.repeat(8_000)}`,
+};
 
 const SERVICES: readonly ServiceKey[] = ['order', 'inventory', 'notification'];
 const METHODS = ['get', 'post', 'put'] as const;
@@ -85,14 +111,26 @@ interface Operation {
   service: ServiceKey;
   method: Method;
   template: string;
+  /** The roles it admits; undefined: any signed-in caller. */
+  roles: string[] | undefined;
+  /** A valid Authorization header for it, when the corpus has credentials. */
+  authorization: string | undefined;
   parameters: Array<OpenApiParameter & { schema: JsonSchema }>;
   body: JsonSchema | undefined;
 }
 
-/** Every bad request for the three services' documents; a document without paths adds none. */
-export function badRequestCorpus(openApi: Record<ServiceKey, OpenApiDocument>): BadRequest[] {
+/**
+ * Every bad request for the three services' documents; a document without paths adds none.
+ * With credentials, each request carries a token the route admits, and each route also gets
+ * requests with a missing, malformed, refused or under-privileged token.
+ */
+export function badRequestCorpus(
+  openApi: Record<ServiceKey, OpenApiDocument>,
+  credentials?: CorpusCredentials,
+): BadRequest[] {
   const corpus = SERVICES.flatMap((service) =>
-    operationsOf(service, openApi[service]).flatMap((operation) => [
+    operationsOf(service, openApi[service], credentials).flatMap((operation) => [
+      ...authorizationCases(operation, credentials),
       ...pathParameterCases(operation),
       ...queryParameterCases(operation),
       ...headerParameterCases(operation),
@@ -104,27 +142,39 @@ export function badRequestCorpus(openApi: Record<ServiceKey, OpenApiDocument>): 
 }
 
 /** For each operation, the valid request every bad one is derived from. */
-export function exampleRequests(openApi: Record<ServiceKey, OpenApiDocument>): BadRequest[] {
+export function exampleRequests(
+  openApi: Record<ServiceKey, OpenApiDocument>,
+  credentials?: CorpusCredentials,
+): BadRequest[] {
   return SERVICES.flatMap((service) =>
-    operationsOf(service, openApi[service]).map((operation) => ({
+    operationsOf(service, openApi[service], credentials).map((operation) => ({
       name: `${operation.method} ${operation.template}: valid example`,
       ...build(operation, {}),
     })),
   );
 }
 
-function operationsOf(service: ServiceKey, document: OpenApiDocument): Operation[] {
+function operationsOf(
+  service: ServiceKey,
+  document: OpenApiDocument,
+  credentials: CorpusCredentials | undefined,
+): Operation[] {
   const resolve = (schema: JsonSchema | undefined): JsonSchema | undefined =>
     schema && resolveRefs(schema, document);
   return Object.entries(document.paths ?? {}).flatMap(([template, item]) =>
     METHODS.flatMap((method) => {
       const operation = item[method];
       if (!operation) return [];
+      const roles = operation['x-roles'];
+      const admitted = ROLES.find((role) => roles === undefined || roles.includes(role));
       return [
         {
           service,
           method: method.toUpperCase() as Method,
           template,
+          roles,
+          authorization:
+            credentials && admitted ? `Bearer ${credentials.tokens[admitted]}` : undefined,
           parameters: (operation.parameters ?? []).map((parameter) => ({
             ...parameter,
             schema: resolve(parameter.schema) ?? {},
@@ -166,6 +216,8 @@ interface Overrides {
   query?: Array<[string, string]>;
   drop?: string[];
   headers?: Record<string, string>;
+  /** Send no Authorization header at all. */
+  anonymous?: boolean;
   /** A JSON value (serialised) or raw text / bytes (sent as is). */
   body?: { json: unknown } | { raw: string | Buffer };
   contentType?: string | null;
@@ -189,7 +241,11 @@ function build(operation: Operation, overrides: Overrides): ApiRequest {
   // JSON unless a case says otherwise; null sends no content-type at all.
   const contentType =
     'contentType' in overrides ? overrides.contentType : body === undefined ? null : JSON_TYPE;
-  const headers: Record<string, string> = { ...overrides.headers };
+  const headers: Record<string, string> = {};
+  if (operation.authorization && !overrides.anonymous) {
+    headers.authorization = operation.authorization;
+  }
+  Object.assign(headers, overrides.headers);
   if (contentType) headers['content-type'] = contentType;
   return {
     service: operation.service,
@@ -474,6 +530,32 @@ function invalidQueryNumbers(schema: JsonSchema): Invalid[] {
 }
 
 // ---------------------------------------------------------------- cases per place
+
+/** 401 for no, malformed or refused tokens; 403 for a valid token of a role the route does not admit. */
+function authorizationCases(
+  operation: Operation,
+  credentials: CorpusCredentials | undefined,
+): BadRequest[] {
+  if (!credentials || !operation.authorization) return [];
+  const header = (what: string, value: string) =>
+    bad(operation, 'Authorization', what, 'authorization', { headers: { authorization: value } });
+  const { roles } = operation;
+  const outsider = roles && ROLES.find((role) => !roles.includes(role));
+  return [
+    bad(operation, 'Authorization', 'missing', 'authorization', { anonymous: true }),
+    ...Object.entries({ ...MALFORMED_AUTHORIZATION, ...credentials.refused }).map(([what, value]) =>
+      header(what, value),
+    ),
+    ...(outsider
+      ? [
+          header(
+            `a valid ${outsider} token (admits ${roles.join(', ')})`,
+            `Bearer ${credentials.tokens[outsider]}`,
+          ),
+        ]
+      : []),
+  ];
+}
 
 function pathParameterCases(operation: Operation): BadRequest[] {
   return operation.parameters

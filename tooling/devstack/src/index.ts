@@ -14,3 +14,5 @@ export * from './table-contents';
 export * from './metrics-scrape';
 export * from './span-collector';
 export * from './zipkin';
+export * from './identity-provider';
+export * from './edge-tokens';

@@ -10,6 +10,16 @@ import {
   serviceDatabaseUrl,
   type ServiceName,
 } from '@shop/database';
+import type { CorpusCredentials } from './bad-requests';
+import { refusedAuthorizationHeaders } from './edge-tokens';
+import {
+  API_AUDIENCE,
+  issueToken,
+  newSigningKeyJwk,
+  startIdentityProvider,
+  type Identity,
+  type RunningIdentityProvider,
+} from './identity-provider';
 import { startKafka, type RunningKafka } from './kafka';
 import { startPostgres, type RunningPostgres } from './postgres';
 import { freePort } from './wait';
@@ -19,6 +29,10 @@ export interface TestInfra {
   /** Set when this infra started the broker: fault tests pause it (see pauseTestKafka). */
   kafkaPid: number | undefined;
   adminDatabaseUrl: string;
+  /** The OpenID Connect provider the services under test trust. */
+  authIssuerUrl: string;
+  /** Its private signing key (JWK JSON), when this infra started it: tests sign edge-case tokens. */
+  authSigningJwk: string | undefined;
   /** Holds the data and the kafka.log / postgres.log files. */
   tempDir: string;
   /** Stops what was started and deletes tempDir; `keepLogs` deletes only the data (for post-mortems). */
@@ -29,6 +43,7 @@ export interface TestInfraOptions {
   /** Reuse these instead of starting a broker / server. */
   kafkaBrokers?: string;
   adminDatabaseUrl?: string;
+  authIssuerUrl?: string;
 }
 
 const DATA_DIRS = ['kafka', 'kafka-config', 'postgres'];
@@ -45,7 +60,7 @@ export async function startTestInfra(options: TestInfraOptions = {}): Promise<Te
     return (line) => stream.write(`${line}\n`);
   };
 
-  const started: Array<RunningKafka | RunningPostgres> = [];
+  const started: Array<RunningKafka | RunningPostgres | RunningIdentityProvider> = [];
   const stop = async (keepLogs = false): Promise<void> => {
     await Promise.allSettled(started.map((handle) => handle.stop()));
     await Promise.all(logs.map((stream) => new Promise((resolve) => stream.end(resolve))));
@@ -53,13 +68,23 @@ export async function startTestInfra(options: TestInfraOptions = {}): Promise<Te
     await Promise.all(doomed.map((dir) => rm(dir, { recursive: true, force: true })));
   };
   try {
-    const [kafka, adminDatabaseUrl] = await Promise.all([
+    const [kafka, adminDatabaseUrl, auth] = await Promise.all([
       options.kafkaBrokers ?? startTestKafka(tempDir, logTo('kafka.log'), started),
       options.adminDatabaseUrl ?? startTestPostgres(tempDir, logTo('postgres.log'), started),
+      options.authIssuerUrl === undefined
+        ? startTestIdentityProvider(logTo('identity-provider.log'), started)
+        : { issuerUrl: options.authIssuerUrl, signingJwk: undefined },
     ]);
+    const common = {
+      adminDatabaseUrl,
+      authIssuerUrl: auth.issuerUrl,
+      authSigningJwk: auth.signingJwk,
+      tempDir,
+      stop,
+    };
     return typeof kafka === 'string'
-      ? { kafkaBrokers: kafka, kafkaPid: undefined, adminDatabaseUrl, tempDir, stop }
-      : { kafkaBrokers: kafka.brokers, kafkaPid: kafka.pid, adminDatabaseUrl, tempDir, stop };
+      ? { kafkaBrokers: kafka, kafkaPid: undefined, ...common }
+      : { kafkaBrokers: kafka.brokers, kafkaPid: kafka.pid, ...common };
   } catch (error) {
     await stop();
     throw error;
@@ -69,7 +94,7 @@ export async function startTestInfra(options: TestInfraOptions = {}): Promise<Te
 async function startTestKafka(
   tempDir: string,
   log: (line: string) => void,
-  started: Array<RunningKafka | RunningPostgres>,
+  started: Array<RunningKafka | RunningPostgres | RunningIdentityProvider>,
 ): Promise<RunningKafka> {
   const kafka = await startKafka({
     port: await freePort(),
@@ -85,7 +110,7 @@ async function startTestKafka(
 async function startTestPostgres(
   tempDir: string,
   log: (line: string) => void,
-  started: Array<RunningKafka | RunningPostgres>,
+  started: Array<RunningKafka | RunningPostgres | RunningIdentityProvider>,
 ): Promise<string> {
   const postgres = await startPostgres({
     port: await freePort(),
@@ -98,19 +123,35 @@ async function startTestPostgres(
   return postgres.adminUrl;
 }
 
+async function startTestIdentityProvider(
+  log: (line: string) => void,
+  started: Array<RunningKafka | RunningPostgres | RunningIdentityProvider>,
+): Promise<{ issuerUrl: string; signingJwk: string }> {
+  const signingJwk = await newSigningKeyJwk();
+  const idp = await startIdentityProvider({
+    port: await freePort(),
+    signingKeyJwk: signingJwk,
+    log,
+  });
+  started.push(idp);
+  return { issuerUrl: idp.issuerUrl, signingJwk };
+}
+
 // Jest loads global setup and teardown in one process; a global symbol survives separate module loads.
 const HANDLE = Symbol.for('@shop/devstack/test-infra');
 type GlobalWithHandle = typeof globalThis & { [HANDLE]?: TestInfra };
 
 /**
- * Jest global setup: makes sure TEST_KAFKA_BROKERS and TEST_ADMIN_DATABASE_URL point at a
- * running Kafka and Postgres, starting what the root `pnpm test` wrapper did not.
+ * Jest global setup: makes sure TEST_KAFKA_BROKERS, TEST_ADMIN_DATABASE_URL and
+ * TEST_AUTH_ISSUER_URL point at a running Kafka, Postgres and identity provider, starting what
+ * the root `pnpm test` wrapper did not.
  */
 export async function ensureTestInfra(): Promise<void> {
   const env = process.env;
-  if (env.TEST_KAFKA_BROKERS && env.TEST_ADMIN_DATABASE_URL) return;
+  if (env.TEST_KAFKA_BROKERS && env.TEST_ADMIN_DATABASE_URL && env.TEST_AUTH_ISSUER_URL) return;
   const options: TestInfraOptions = {};
   if (env.TEST_KAFKA_BROKERS) options.kafkaBrokers = env.TEST_KAFKA_BROKERS;
+  if (env.TEST_AUTH_ISSUER_URL) options.authIssuerUrl = env.TEST_AUTH_ISSUER_URL;
   const adminUrl = env.TEST_ADMIN_DATABASE_URL ?? env.TEST_DATABASE_URL;
   if (adminUrl) options.adminDatabaseUrl = adminUrl;
   const infra = await startTestInfra(options);
@@ -132,6 +173,8 @@ export function testInfraEnv(infra: TestInfra): Record<string, string> {
   return {
     TEST_KAFKA_BROKERS: infra.kafkaBrokers,
     TEST_ADMIN_DATABASE_URL: infra.adminDatabaseUrl,
+    TEST_AUTH_ISSUER_URL: infra.authIssuerUrl,
+    ...(infra.authSigningJwk === undefined ? {} : { TEST_AUTH_SIGNING_JWK: infra.authSigningJwk }),
     ...(infra.kafkaPid === undefined ? {} : { TEST_KAFKA_PID: String(infra.kafkaPid) }),
   };
 }
@@ -168,6 +211,61 @@ export function testAdminDatabaseUrl(): string {
   const url = process.env.TEST_ADMIN_DATABASE_URL;
   if (!url) throw new Error(`TEST_ADMIN_DATABASE_URL is not set: ${HOW_TO_RUN}`);
   return url;
+}
+
+export function testAuthIssuerUrl(): string {
+  const url = process.env.TEST_AUTH_ISSUER_URL;
+  if (!url) throw new Error(`TEST_AUTH_ISSUER_URL is not set: ${HOW_TO_RUN}`);
+  return url;
+}
+
+/** The test IdP's private key, to sign tokens it would never issue (expired, wrong audience). */
+export function testAuthSigningJwk(): string {
+  const jwk = process.env.TEST_AUTH_SIGNING_JWK;
+  if (!jwk) {
+    throw new Error(
+      'TEST_AUTH_SIGNING_JWK is not set: this test needs the identity provider that `pnpm test` or jest starts',
+    );
+  }
+  return jwk;
+}
+
+const testTokens = new Map<Identity, Promise<string>>();
+
+/**
+ * `{ authorization: 'Bearer …' }` for a seeded identity, from the run's identity provider; one
+ * token per identity and test file (they live an hour).
+ */
+export async function authHeader(identity: Identity): Promise<{ authorization: string }> {
+  let token = testTokens.get(identity);
+  if (!token) {
+    token = issueToken(testAuthIssuerUrl(), identity);
+    testTokens.set(identity, token);
+    token.catch(() => testTokens.delete(identity));
+  }
+  return { authorization: `Bearer ${await token}` };
+}
+
+/** Tokens for the bad-request corpus from the run's identity provider. */
+export function testCorpusCredentials(): Promise<CorpusCredentials> {
+  return corpusCredentials(testAuthIssuerUrl(), testAuthSigningJwk());
+}
+
+/**
+ * Tokens for the bad-request corpus from an identity provider whose signing key the caller holds:
+ * seeded callers of each role, and the refused kinds (forged, expired, another issuer...).
+ */
+export async function corpusCredentials(
+  issuerUrl: string,
+  signingJwk: string,
+): Promise<CorpusCredentials> {
+  const [customer, admin, operator, refused] = await Promise.all([
+    issueToken(issuerUrl, 'ada'),
+    issueToken(issuerUrl, 'admin'),
+    issueToken(issuerUrl, 'shop-operator'),
+    refusedAuthorizationHeaders({ issuer: issuerUrl, audience: API_AUDIENCE, signingJwk }),
+  ]);
+  return { tokens: { customer, admin, operator }, refused };
 }
 
 export interface TestDatabase {

@@ -10,7 +10,9 @@ import {
   findRepoRoot,
   freePort,
   requestJson,
+  seededClientSecret,
   TestProducer,
+  testAuthIssuerUrl,
   testKafkaBrokers,
   waitFor,
   type ServiceProcess,
@@ -58,6 +60,8 @@ describe('flow console, on the real broker, database and services', () => {
   it('follows a sample order to its email, placing every record where Kafka put it', async () => {
     const placed = await api<SampleOrderResult>('POST', '/sample-order');
     expect(placed.body.status).toBe(202);
+    // The console orders as itself (client credentials): the order is mailed to its own address.
+    expect(placed.body.body).toMatchObject({ customerEmail: 'flow-console@example.com' });
     const orderId = placed.body.orderId!;
     const journey = await waitFor(
       async () => {
@@ -287,6 +291,8 @@ describe('flow console without a reachable Kafka', () => {
           PORT: String(port),
           KAFKA_BROKERS: `127.0.0.1:${await freePort()}`,
           ...devstackKafkaEnv('flow-console'),
+          AUTH_ISSUER_URL: testAuthIssuerUrl(),
+          AUTH_CLIENT_SECRET: seededClientSecret('flow-console'),
           LOG_LEVEL: 'debug',
         },
         stdio: ['ignore', 'pipe', 'pipe'],

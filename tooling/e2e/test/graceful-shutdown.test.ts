@@ -1,6 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
-import { consumerGroupMembers, requestJson, testKafkaBrokers, waitFor } from '@shop/devstack';
+import {
+  authHeader,
+  consumerGroupMembers,
+  requestJson,
+  testKafkaBrokers,
+  waitFor,
+} from '@shop/devstack';
 import {
   getOrder,
   getProduct,
@@ -50,16 +56,19 @@ describe('graceful shutdown on SIGTERM', () => {
     const sku = 'SHUTDOWN-ORDERS';
     await putProduct(stack, sku, 10_000);
     const url = `${stack.order.baseUrl}/orders`;
+    const ada = await authHeader('ada');
     // Requests spread over a second (a schedule, not a wait), with SIGTERM arriving in the middle.
     let answeredSoFar = 0;
     const outcomes = Promise.all(
       Array.from({ length: 100 }, async (_, index): Promise<Outcome> => {
         await sleep(index * 10);
         try {
-          const response = await requestJson<{ id: string }>('POST', url, {
-            customerEmail: `shutdown-${index}@example.com`,
-            items: [{ sku, quantity: 1 }],
-          });
+          const response = await requestJson<{ id: string }>(
+            'POST',
+            url,
+            { items: [{ sku, quantity: 1 }] },
+            ada,
+          );
           answeredSoFar += 1;
           return { status: response.status, id: response.body.id };
         } catch {

@@ -1,5 +1,6 @@
 import { Topics } from '@shop/contracts';
 import {
+  authHeader,
   pauseTestKafka,
   requestJson,
   scrapeMetrics,
@@ -129,7 +130,12 @@ describe('/metrics of every service', () => {
     const lagOf = (metrics: MetricSamples) =>
       metrics.sum('kafka_consumer_lag_messages', { topic: Topics.orderEvents });
     await scrapeUntil(scrape.inventory, (metrics) => lagOf(metrics) === 0, 'no inventory lag');
-    const paused = await requestJson('POST', `${stack.inventory.baseUrl}/internal/consumer/pause`);
+    const paused = await requestJson(
+      'POST',
+      `${stack.inventory.baseUrl}/internal/consumer/pause`,
+      undefined,
+      await authHeader('shop-operator'),
+    );
     expect(paused.status).toBe(200);
     try {
       await Promise.all(
@@ -142,7 +148,12 @@ describe('/metrics of every service', () => {
       );
       expect(behind.has('kafka_consumer_lag_messages', { partition: '0' })).toBe(true);
     } finally {
-      await requestJson('POST', `${stack.inventory.baseUrl}/internal/consumer/resume`);
+      await requestJson(
+        'POST',
+        `${stack.inventory.baseUrl}/internal/consumer/resume`,
+        undefined,
+        await authHeader('shop-operator'),
+      );
     }
     await scrapeUntil(scrape.inventory, (metrics) => lagOf(metrics) === 0, 'the lag to drain');
   });

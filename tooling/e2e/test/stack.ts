@@ -2,13 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { ALL_TOPICS } from '@shop/contracts';
 import type { ServiceName } from '@shop/database';
 import {
+  authHeader,
   createTestDatabase,
   freePort,
   requestJson,
   resetTopics,
+  seededClientSecret,
   spawnService,
   startSmtpCatcher,
+  testAuthIssuerUrl,
   testKafkaBrokers,
+  type Identity,
   type ServiceProcess,
   type SmtpCatcher,
   type TestDatabase,
@@ -49,6 +53,7 @@ export async function startTestStack(
         KAFKA_BROKERS: brokers,
         ...devstackKafkaEnv(name),
         KAFKA_GROUP_ID: groupOf(name),
+        AUTH_ISSUER_URL: testAuthIssuerUrl(),
         LOG_LEVEL: 'warn',
         // The tests send bursts (200 orders at once) from one address: no write limit here.
         HTTP_WRITES_PER_MINUTE: '0',
@@ -94,6 +99,8 @@ export async function startFlowConsole(stack: TestStack): Promise<ServiceProcess
       INVENTORY_SERVICE_URLS: stack.inventory.baseUrl,
       NOTIFICATION_SERVICE_URLS: stack.notification.baseUrl,
       POLL_INTERVAL_MS: '500',
+      AUTH_ISSUER_URL: testAuthIssuerUrl(),
+      AUTH_CLIENT_SECRET: seededClientSecret('flow-console'),
       LOG_LEVEL: 'warn',
     },
   });
@@ -114,31 +121,44 @@ export interface Product {
 }
 
 export async function putProduct(stack: TestStack, sku: string, stock: number): Promise<void> {
-  const response = await requestJson('PUT', `${stack.inventory.baseUrl}/products/${sku}`, {
-    name: sku,
-    stock,
-  });
+  const response = await requestJson(
+    'PUT',
+    `${stack.inventory.baseUrl}/products/${sku}`,
+    { name: sku, stock },
+    await authHeader('admin'),
+  );
   if (response.status !== 200) throw new Error(`PUT /products/${sku} answered ${response.status}`);
 }
 
 export async function getProduct(stack: TestStack, sku: string): Promise<Product> {
-  return (await requestJson<Product>('GET', `${stack.inventory.baseUrl}/products/${sku}`)).body;
+  const url = `${stack.inventory.baseUrl}/products/${sku}`;
+  return (await requestJson<Product>('GET', url, undefined, await authHeader('admin'))).body;
 }
 
+/** Places an order as a seeded customer: it is mailed to that customer's address. */
 export async function placeOrder(
   stack: TestStack,
   items: Order['items'],
-  customerEmail = `${randomUUID().slice(0, 8)}@example.com`,
+  customer: Identity = 'ada',
 ): Promise<Order> {
-  const response = await requestJson<Order>('POST', `${stack.order.baseUrl}/orders`, {
-    customerEmail,
-    items,
-  });
+  const response = await requestJson<Order>(
+    'POST',
+    `${stack.order.baseUrl}/orders`,
+    { items },
+    await authHeader(customer),
+  );
   if (response.status !== 202)
     throw new Error(`POST /orders answered ${response.status}: ${JSON.stringify(response.body)}`);
   return response.body;
 }
 
+/** Any order, as an admin sees it. */
 export async function getOrder(stack: TestStack, id: string): Promise<Order> {
-  return (await requestJson<Order>('GET', `${stack.order.baseUrl}/orders/${id}`)).body;
+  const url = `${stack.order.baseUrl}/orders/${id}`;
+  return (await requestJson<Order>('GET', url, undefined, await authHeader('admin'))).body;
+}
+
+/** The short order reference the notification service puts in every subject. */
+export function orderReference(subject: string): string | undefined {
+  return /^Your order (\S+)/.exec(subject)?.[1];
 }

@@ -1,4 +1,5 @@
 import {
+  authHeader,
   requestJson,
   scrapeMetrics,
   startSpanCollector,
@@ -109,14 +110,24 @@ describe('one trace per order', () => {
   it('keeps every order in its own trace when consumers handle many at once', async () => {
     await putProduct(stack, 'TRACE-02', 100);
     // Inventory paused while the orders arrive: once resumed, it fetches them in batches.
-    await requestJson('POST', `${stack.inventory.baseUrl}/internal/consumer/pause`);
+    await requestJson(
+      'POST',
+      `${stack.inventory.baseUrl}/internal/consumer/pause`,
+      undefined,
+      await authHeader('shop-operator'),
+    );
     let orders: Order[];
     try {
       orders = await Promise.all(
         Array.from({ length: 20 }, () => placeOrder(stack, [{ sku: 'TRACE-02', quantity: 1 }])),
       );
     } finally {
-      await requestJson('POST', `${stack.inventory.baseUrl}/internal/consumer/resume`);
+      await requestJson(
+        'POST',
+        `${stack.inventory.baseUrl}/internal/consumer/resume`,
+        undefined,
+        await authHeader('shop-operator'),
+      );
     }
     const emails = new Set(orders.map((order) => order.customerEmail));
     await stack.smtp.waitForMessages((mail) => mail.to.some((to) => emails.has(to)), 20);

@@ -7,6 +7,7 @@ import {
   freePort,
   resetTopics,
   tableContents,
+  testAuthIssuerUrl,
   TestProducer,
   testKafkaBrokers,
   waitForHealthy,
@@ -60,6 +61,7 @@ export async function startServiceUnderTest<S extends z.ZodType<BaseConfig>>(
       KAFKA_BROKERS: brokers,
       ...devstackKafkaEnv(definition.name),
       KAFKA_GROUP_ID: groupId,
+      AUTH_ISSUER_URL: testAuthIssuerUrl(),
       LOG_LEVEL: 'warn',
       // Tests drive each service as many clients would; test/edge.test.ts checks the limit.
       HTTP_WRITES_PER_MINUTE: '0',

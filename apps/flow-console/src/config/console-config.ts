@@ -47,6 +47,14 @@ export const consoleConfigSchema = z.object({
   ORDER_SERVICE_URLS: serviceUrls('order-service', 3000),
   INVENTORY_SERVICE_URLS: serviceUrls('inventory-service', 3001),
   NOTIFICATION_SERVICE_URLS: serviceUrls('notification-service', 3002),
+  /** The identity provider the console gets its own access token from (client credentials). */
+  AUTH_ISSUER_URL: z.url({ message: "required: the identity provider's issuer URL" }),
+  /** Its token endpoint; defaults to <AUTH_ISSUER_URL>/token. */
+  AUTH_TOKEN_URL: z.url().optional(),
+  AUTH_CLIENT_ID: z.string().min(1).default('flow-console'),
+  AUTH_CLIENT_SECRET: z
+    .string({ message: "required: the console's client secret at the IdP" })
+    .min(1),
   /** How often Kafka's admin API and the services' figures are read. */
   POLL_INTERVAL_MS: z.coerce.number().int().min(200).max(60_000).default(1_000),
   /** A trace UI (Zipkin's /zipkin); each journey then links to its trace at <url>/traces/<id>. */

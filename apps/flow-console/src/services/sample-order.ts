@@ -1,31 +1,34 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { ClientCredentialsToken } from '@shop/service-kit';
 import type { SampleOrderResult } from '../views/view-models';
 import { ServiceDirectory } from './service-directory';
 
-const CUSTOMERS = [
-  'ada@example.com',
-  'grace@example.com',
-  'alan@example.com',
-  'edsger@example.com',
-];
 const FALLBACK_SKU = 'KEYBOARD-01';
 
-/** Places an order through the public order API, as any client would, and times its 202. */
+/**
+ * Places an order through the public order API, as any client would, and times its 202. The
+ * console orders as itself: the order is its own and is mailed to its own address.
+ */
 @Injectable()
 export class SampleOrders {
-  constructor(private readonly directory: ServiceDirectory) {}
+  constructor(
+    private readonly directory: ServiceDirectory,
+    private readonly credentials: ClientCredentialsToken,
+  ) {}
 
   async place(): Promise<SampleOrderResult> {
     const sku = await this.someProductInStock();
-    const body = {
-      customerEmail: CUSTOMERS[Math.floor(Math.random() * CUSTOMERS.length)],
-      items: [{ sku, quantity: 1 }],
-    };
+    const body = { items: [{ sku, quantity: 1 }] };
+    const authorization = await this.credentials.header();
     const started = performance.now();
     const response = await fetch(`${this.directory.orderApiUrl()}/orders`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+      headers: {
+        ...authorization,
+        'content-type': 'application/json',
+        'idempotency-key': randomUUID(),
+      },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(10_000),
     });
@@ -46,6 +49,7 @@ export class SampleOrders {
     const [inventory] = this.directory.configuredUrls('inventory-service');
     try {
       const response = await fetch(`${inventory}/products?limit=100`, {
+        headers: await this.credentials.header(),
         signal: AbortSignal.timeout(2_000),
       });
       const page = (await response.json()) as {

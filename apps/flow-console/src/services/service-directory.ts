@@ -4,6 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import type { Logger } from '@shop/logging';
 import {
+  ClientCredentialsToken,
   LOGGER,
   type OrderFacts,
   type ReplicaFigures as ReplicaFiguresAnswer,
@@ -92,6 +93,7 @@ export class ServiceDirectory {
   constructor(
     @Inject(CONSOLE_CONFIG) private readonly config: ConsoleConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly credentials: ClientCredentialsToken,
   ) {}
 
   configuredUrls(service: ServiceName): string[] {
@@ -164,6 +166,7 @@ export class ServiceDirectory {
   private async request(baseUrl: string, method: 'GET' | 'POST', path: string): Promise<unknown> {
     const response = await fetch(`${baseUrl}${path}`, {
       method,
+      headers: await this.credentials.header(),
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
     if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}`);

@@ -1,10 +1,12 @@
 import { Body, Controller, Get, NotFoundException, Param, Put, Query } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
 import { skuSchema } from '@shop/contracts';
 import {
   ApiErrorResponses,
   ApiQueryFrom,
+  AUTH_ERROR_RESPONSES,
   openApiSchema,
+  Roles,
   ZodValidationPipe,
 } from '@shop/service-kit';
 import {
@@ -23,12 +25,15 @@ const sku = new ZodValidationPipe(skuSchema, 'sku');
 const skuParam = ApiParam({ name: 'sku', schema: openApiSchema(skuSchema, 'input') });
 const unavailable = 'The database is unavailable for a moment; retry after Retry-After seconds';
 
+/** Any signed-in caller reads the catalogue; only an admin sets products and stock. */
 @ApiTags('products')
+@ApiBearerAuth()
 @Controller('products')
 export class ProductsController {
   constructor(private readonly products: ProductsService) {}
 
   @Put(':sku')
+  @Roles('admin')
   @skuParam
   @ApiBody({ schema: openApiSchema(putProductSchema, 'input') })
   @ApiOkResponse({
@@ -37,6 +42,7 @@ export class ProductsController {
   })
   @ApiErrorResponses({
     400: 'The body names each invalid field (or the SKU)',
+    ...AUTH_ERROR_RESPONSES,
     413: 'The body is larger than 64 KB',
     415: 'The body is not JSON',
     503: unavailable,
@@ -54,7 +60,11 @@ export class ProductsController {
     description: 'Products by SKU; pass nextAfter as `after` for the next page',
     schema: openApiSchema(productPageSchema),
   })
-  @ApiErrorResponses({ 400: 'Names each invalid query parameter', 503: unavailable })
+  @ApiErrorResponses({
+    400: 'Names each invalid query parameter',
+    401: AUTH_ERROR_RESPONSES[401],
+    503: unavailable,
+  })
   list(
     @Query(new ZodValidationPipe(listProductsQuerySchema, 'query')) query: ListProductsQuery,
   ): Promise<ProductPage> {
@@ -66,6 +76,7 @@ export class ProductsController {
   @ApiOkResponse({ description: 'The product', schema: openApiSchema(productViewSchema) })
   @ApiErrorResponses({
     400: 'The SKU is not a valid SKU',
+    401: AUTH_ERROR_RESPONSES[401],
     404: 'No product with this SKU',
     503: unavailable,
   })

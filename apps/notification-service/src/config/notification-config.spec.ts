@@ -5,6 +5,7 @@ const valid = {
   DATABASE_URL: 'postgres://notification_service:secret@localhost:5432/shop',
   KAFKA_BROKERS: 'localhost:9092',
   KAFKA_SASL_PASSWORD: 'secret',
+  AUTH_ISSUER_URL: 'http://localhost:4000',
   SMTP_URL: 'smtp://localhost:1025',
 };
 

@@ -1,10 +1,12 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import {
   ApiErrorResponses,
   ApiQueryFrom,
+  AUTH_ERROR_RESPONSES,
   openApiSchema,
+  Roles,
   ZodValidationPipe,
 } from '@shop/service-kit';
 import {
@@ -14,8 +16,10 @@ import {
 import { notificationViewSchema, type NotificationView } from './dto/notification.response';
 import { NotificationsService } from './notifications.service';
 
-/** REST transport: validates, calls one domain method. */
+/** REST transport: validates, calls one domain method. Recipients are personal data: admins only. */
 @ApiTags('notifications')
+@ApiBearerAuth()
+@Roles('admin')
 @Controller('notifications')
 export class NotificationsController {
   constructor(private readonly notifications: NotificationsService) {}
@@ -28,6 +32,7 @@ export class NotificationsController {
   })
   @ApiErrorResponses({
     400: 'orderId is missing or not a UUID',
+    ...AUTH_ERROR_RESPONSES,
     503: 'The database is unavailable for a moment; retry after Retry-After seconds',
   })
   async list(

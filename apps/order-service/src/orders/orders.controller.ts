@@ -12,6 +12,7 @@ import {
 } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
+  ApiBearerAuth,
   ApiBody,
   ApiHeader,
   ApiOkResponse,
@@ -23,9 +24,14 @@ import { z } from 'zod';
 import {
   ApiErrorResponses,
   ApiQueryFrom,
+  AUTH_ERROR_RESPONSES,
+  CurrentCaller,
+  invalidInput,
   openApiSchema,
   RequestHeader,
+  Roles,
   ZodValidationPipe,
+  type Caller,
 } from '@shop/service-kit';
 import {
   IDEMPOTENCY_KEY_HEADER,
@@ -40,6 +46,7 @@ import {
   type OrderView,
 } from './dto/order.response';
 import { placeOrderSchema, type PlaceOrderDto } from './dto/place-order.dto';
+import type { Customer, OrderActor } from './order-actor';
 import { OrdersErrorsFilter } from './orders-errors.filter';
 import { OrdersService } from './orders.service';
 
@@ -49,14 +56,19 @@ const orderSchema = openApiSchema(orderViewSchema);
 const idParam = ApiParam({ name: 'id', schema: openApiSchema(orderIdSchema, 'input') });
 const unavailable = 'The database is unavailable for a moment; retry after Retry-After seconds';
 
-/** REST transport: validates, calls one domain method, maps domain errors to HTTP. */
+/**
+ * REST transport: validates, calls one domain method, maps domain errors to HTTP. A customer
+ * places, reads, lists and cancels their own orders; an admin reads, lists and cancels any.
+ */
 @ApiTags('orders')
+@ApiBearerAuth()
 @Controller('orders')
 @UseFilters(OrdersErrorsFilter)
 export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
 
   @Post()
+  @Roles('customer')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiBody({ schema: openApiSchema(placeOrderSchema, 'input') })
   @ApiHeader({
@@ -65,7 +77,7 @@ export class OrdersController {
     description:
       'Makes retries safe: a repeat with the same key and body (within 24 hours) answers with the ' +
       'order the first request created instead of placing another; the same key with a different ' +
-      'body is refused with 422.',
+      "body is refused with 422. Keys are per customer: another customer's key is another key.",
     schema: openApiSchema(idempotencyKeySchema, 'input'),
   })
   @ApiAcceptedResponse({
@@ -81,9 +93,10 @@ export class OrdersController {
   })
   @ApiErrorResponses({
     400: 'The body names each invalid field (or the Idempotency-Key header)',
+    ...AUTH_ERROR_RESPONSES,
     413: 'The body is larger than 64 KB',
     415: 'The body is not JSON',
-    422: 'The Idempotency-Key was already used with a different body',
+    422: 'You already used this Idempotency-Key with a different body',
     503: unavailable,
   })
   async place(
@@ -94,39 +107,49 @@ export class OrdersController {
     )
     idempotencyKey: string | undefined,
     @Res({ passthrough: true }) response: Response,
+    @CurrentCaller() caller: Caller,
   ): Promise<OrderView> {
-    const { order, replayed } = await this.orders.place(body, idempotencyKey);
+    const { order, replayed } = await this.orders.place(asCustomer(caller), body, idempotencyKey);
     response.location(`/orders/${order.id}`);
     if (replayed) response.setHeader(IDEMPOTENT_REPLAYED_HEADER, 'true');
     return order;
   }
 
   @Get()
+  @Roles('customer', 'admin')
   @ApiQueryFrom(listOrdersQuerySchema)
   @ApiOkResponse({
-    description: 'A page of orders, newest first',
+    description: 'A page of your orders (an admin: of every order), newest first',
     schema: openApiSchema(orderPageSchema),
   })
-  @ApiErrorResponses({ 400: 'Names each invalid query parameter', 503: unavailable })
+  @ApiErrorResponses({
+    400: 'Names each invalid query parameter',
+    ...AUTH_ERROR_RESPONSES,
+    503: unavailable,
+  })
   list(
     @Query(new ZodValidationPipe(listOrdersQuerySchema, 'query')) query: ListOrdersQuery,
+    @CurrentCaller() caller: Caller,
   ): Promise<OrderPage> {
-    return this.orders.list(query);
+    return this.orders.list(asActor(caller), query);
   }
 
   @Get(':id')
+  @Roles('customer', 'admin')
   @idParam
   @ApiOkResponse({ description: 'The order', schema: orderSchema })
   @ApiErrorResponses({
     400: 'The id is not a UUID',
-    404: 'No order with this id',
+    ...AUTH_ERROR_RESPONSES,
+    404: 'No order of yours with this id (an admin: no order at all)',
     503: unavailable,
   })
-  get(@Param('id', orderId) id: string): Promise<OrderView> {
-    return this.orders.get(id);
+  get(@Param('id', orderId) id: string, @CurrentCaller() caller: Caller): Promise<OrderView> {
+    return this.orders.get(asActor(caller), id);
   }
 
   @Post(':id/cancel')
+  @Roles('customer', 'admin')
   @HttpCode(HttpStatus.ACCEPTED)
   @idParam
   @ApiAcceptedResponse({
@@ -135,11 +158,34 @@ export class OrdersController {
   })
   @ApiErrorResponses({
     400: 'The id is not a UUID',
-    404: 'No order with this id',
+    ...AUTH_ERROR_RESPONSES,
+    404: 'No order of yours with this id (an admin: no order at all)',
     409: 'The order is already REJECTED or CANCELLED',
     503: unavailable,
   })
-  cancel(@Param('id', orderId) id: string): Promise<OrderView> {
-    return this.orders.cancel(id);
+  cancel(@Param('id', orderId) id: string, @CurrentCaller() caller: Caller): Promise<OrderView> {
+    return this.orders.cancel(asActor(caller), id);
   }
+}
+
+/** An admin acts as staff on every order; anyone else as a customer on their own. */
+function asActor(caller: Caller): OrderActor {
+  const kind = caller.roles.has('admin') ? 'staff' : 'customer';
+  return { kind, subject: caller.subject };
+}
+
+/** Orders are mailed to the token's email: a customer token without one cannot place them. */
+function asCustomer(caller: Caller): Customer {
+  if (!caller.email) {
+    throw invalidInput(
+      [
+        {
+          field: 'authorization',
+          problem: 'the access token carries no email claim to send the order to',
+        },
+      ],
+      { status: HttpStatus.FORBIDDEN },
+    );
+  }
+  return { subject: caller.subject, email: caller.email };
 }

@@ -12,11 +12,13 @@ export type OrdersTransaction = Prisma.TransactionClient;
 /** A new order as the request describes it. */
 export interface NewOrder {
   id: string;
+  /** The `sub` of the customer's token: who may see and cancel it. */
+  customerSubject: string;
   customerEmail: string;
   items: OrderLine[];
 }
 
-/** An Idempotency-Key and the fingerprint of the request that came with it. */
+/** An Idempotency-Key, scoped to its caller, and the fingerprint of the request that came with it. */
 export interface IdempotencyClaim {
   key: string;
   fingerprint: string;
@@ -44,6 +46,8 @@ export interface Rejection {
 }
 
 export interface OrderPageQuery {
+  /** Only this customer's orders; every order when undefined. */
+  customerSubject?: string;
   status?: OrderStatus;
   /** Keyset position: the last order of the previous page. */
   after?: { createdAt: Date; id: string };
@@ -79,16 +83,17 @@ export class OrdersRepository {
     // stored and OrderPlaced queued together. A request repeating a key that another order
     // holds (committed, or waited for if not yet) stores nothing; nor does a retry whose earlier
     // attempt committed just before its connection dropped (the order id is already there).
+    // Keys are the customer's own: the same key from another customer is another key.
     const [result] = await this.prisma.$queryRaw<InsertResult[]>`
       WITH claimed_key AS (
-        INSERT INTO idempotency_keys (key, request_fingerprint, order_id)
-        SELECT ${key}::text, ${fingerprint}::text, ${id}::uuid
+        INSERT INTO idempotency_keys (caller_subject, key, request_fingerprint, order_id)
+        SELECT ${order.customerSubject}::text, ${key}::text, ${fingerprint}::text, ${id}::uuid
          WHERE ${key}::text IS NOT NULL
-        ON CONFLICT (key) DO UPDATE SET key = EXCLUDED.key
+        ON CONFLICT (caller_subject, key) DO UPDATE SET key = EXCLUDED.key
         RETURNING request_fingerprint, order_id
       ), placed AS (
-        INSERT INTO orders (id, customer_email, status, items)
-        SELECT ${id}::uuid, ${order.customerEmail}, 'PENDING'::"OrderStatus",
+        INSERT INTO orders (id, customer_subject, customer_email, status, items)
+        SELECT ${id}::uuid, ${order.customerSubject}, ${order.customerEmail}, 'PENDING'::"OrderStatus",
                ${JSON.stringify(order.items)}::jsonb
          WHERE NOT EXISTS (SELECT 1 FROM claimed_key WHERE order_id <> ${id}::uuid)
         ON CONFLICT (id) DO NOTHING
@@ -113,6 +118,7 @@ export class OrdersRepository {
         kind: 'inserted',
         order: {
           id,
+          customerSubject: order.customerSubject,
           customerEmail: order.customerEmail,
           status: 'PENDING',
           items: order.items,
@@ -144,9 +150,10 @@ export class OrdersRepository {
 
   /** Newest first; `after` continues below the given order. */
   findPage(query: OrderPageQuery): Promise<Order[]> {
-    const { status, after, take } = query;
+    const { customerSubject, status, after, take } = query;
     return this.prisma.order.findMany({
       where: {
+        ...(customerSubject === undefined ? {} : { customerSubject }),
         ...(status ? { status } : {}),
         ...(after
           ? {
@@ -167,12 +174,17 @@ export class OrdersRepository {
     return inOutboxTransaction((run) => this.prisma.$transaction(run), this.relay, work);
   }
 
-  /** The order's status, undefined if there is no such order. */
-  async lockStatus(tx: OrdersTransaction, id: string): Promise<OrderStatus | undefined> {
+  /** The order's status and owner, undefined if there is no such order. */
+  async lockStatus(
+    tx: OrdersTransaction,
+    id: string,
+  ): Promise<{ status: OrderStatus; customerSubject: string | null } | undefined> {
     // Locks the order: an inventory answer arriving meanwhile waits, then finds it CANCELLED.
-    const [current] = await tx.$queryRaw<Array<{ status: OrderStatus }>>`
-      SELECT status FROM orders WHERE id = ${id}::uuid FOR UPDATE`;
-    return current?.status;
+    const [current] = await tx.$queryRaw<
+      Array<{ status: OrderStatus; customerSubject: string | null }>
+    >`
+      SELECT status, customer_subject AS "customerSubject" FROM orders WHERE id = ${id}::uuid FOR UPDATE`;
+    return current;
   }
 
   markCancelled(tx: OrdersTransaction, id: string): Promise<Order> {

@@ -25,6 +25,7 @@ import type { Order } from '../generated/prisma/client';
 import type { ListOrdersQuery } from './dto/list-orders.query';
 import type { OrderPage, OrderView } from './dto/order.response';
 import type { PlaceOrderDto } from './dto/place-order.dto';
+import { mayActOn, ownerFilter, type Customer, type OrderActor } from './order-actor';
 import { canTransition, type OrderStatus } from './order-status';
 import {
   IdempotencyKeyReusedError,
@@ -50,15 +51,21 @@ export class OrdersService {
   ) {}
 
   /**
-   * Records the order as PENDING and queues OrderPlaced; inventory answers asynchronously.
-   * With an idempotency key, a request that repeats an earlier one gets that order back instead.
+   * Records the customer's order as PENDING and queues OrderPlaced; inventory answers
+   * asynchronously. With an idempotency key, a request that repeats one of the customer's earlier
+   * ones gets that order back instead.
    */
-  async place(input: PlaceOrderDto, idempotencyKey?: string): Promise<PlacedOrder> {
+  async place(
+    customer: Customer,
+    input: PlaceOrderDto,
+    idempotencyKey?: string,
+  ): Promise<PlacedOrder> {
     const id = randomUUID();
     bindCorrelationId(id);
+    const customerEmail = customer.email;
     const event = createEvent(
       OrderPlaced,
-      { orderId: id, customerEmail: input.customerEmail, items: input.items },
+      { orderId: id, customerEmail, items: input.items },
       { correlationId: id, causationId: null },
     );
     const record = toOutboxRecord(OrderPlaced, event);
@@ -66,7 +73,7 @@ export class OrdersService {
       idempotencyKey === undefined
         ? undefined
         : { key: idempotencyKey, fingerprint: requestFingerprint(input) };
-    const newOrder = { id, customerEmail: input.customerEmail, items: input.items };
+    const newOrder = { id, customerSubject: customer.subject, customerEmail, items: input.items };
     const placed = await this.retrying(async (): Promise<{ order: Order; replayed: boolean }> => {
       const outcome = await this.orders.insert(newOrder, record, claim);
       switch (outcome.kind) {
@@ -90,19 +97,25 @@ export class OrdersService {
     return { order: toView(placed.order), replayed: placed.replayed };
   }
 
-  async get(id: string): Promise<OrderView> {
+  /** Someone else's order is answered as not found: whether it exists is none of the caller's business. */
+  async get(actor: OrderActor, id: string): Promise<OrderView> {
     const order = await this.retrying(() => this.orders.find(id));
-    if (!order) throw new OrderNotFoundError(id);
+    if (!order || !mayActOn(actor, order.customerSubject)) throw new OrderNotFoundError(id);
     return toView(order);
   }
 
-  /** Newest first, keyset-paginated so pages stay stable while orders arrive. */
-  async list(query: ListOrdersQuery): Promise<OrderPage> {
+  /** The actor's orders (staff: every order), newest first, keyset-paginated so pages stay stable while orders arrive. */
+  async list(actor: OrderActor, query: ListOrdersQuery): Promise<OrderPage> {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     if (query.cursor !== undefined && !after) throw new InvalidCursorError();
     // One more than the page: whether it comes back says if there is a next page.
     const orders = await this.retrying(() =>
-      this.orders.findPage({ status: query.status, after, take: query.limit + 1 }),
+      this.orders.findPage({
+        customerSubject: ownerFilter(actor),
+        status: query.status,
+        after,
+        take: query.limit + 1,
+      }),
     );
     const page = orders.slice(0, query.limit);
     const last = page.at(-1);
@@ -113,12 +126,15 @@ export class OrdersService {
   }
 
   /** PENDING or CONFIRMED → CANCELLED, and OrderCancelled tells inventory to release what it holds. */
-  async cancel(id: string): Promise<OrderView> {
+  async cancel(actor: OrderActor, id: string): Promise<OrderView> {
     bindCorrelationId(id);
     const cancelled = await this.retrying(() =>
       this.orders.inTransaction(async (tx) => {
-        const status = await this.orders.lockStatus(tx, id);
-        if (!status) throw new OrderNotFoundError(id);
+        const current = await this.orders.lockStatus(tx, id);
+        if (!current || !mayActOn(actor, current.customerSubject)) {
+          throw new OrderNotFoundError(id);
+        }
+        const { status } = current;
         if (!canTransition(status, 'CANCELLED')) {
           throw new OrderNotCancellableError(id, status);
         }

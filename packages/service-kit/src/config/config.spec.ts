@@ -6,6 +6,7 @@ const valid = {
   DATABASE_URL: 'postgres://u:p@localhost:5432/shop',
   KAFKA_BROKERS: 'a:9092, b:9093',
   KAFKA_SASL_PASSWORD: 'secret',
+  AUTH_ISSUER_URL: 'http://localhost:4000',
 };
 
 describe('configuration', () => {
@@ -16,13 +17,14 @@ describe('configuration', () => {
       KAFKA_BROKERS: ['a:9092', 'b:9093'],
       KAFKA_GROUP_ID: 'order-service',
       MIGRATE_ON_START: true,
+      AUTH_AUDIENCE: 'urn:order-flow:api',
     });
   });
 
   it('names every missing or malformed variable in one error', () => {
     expect(() => loadConfig(schema, { PORT: 'eighty', DATABASE_URL: 'mysql://x' })).toThrow(
       new ConfigError(
-        "PORT: Invalid input: expected number, received NaN; DATABASE_URL: expected a postgres:// URL; KAFKA_BROKERS: required: a comma-separated list of host:port; KAFKA_SASL_PASSWORD: required: the password of this client's Kafka principal",
+        "PORT: Invalid input: expected number, received NaN; DATABASE_URL: expected a postgres:// URL; KAFKA_BROKERS: required: a comma-separated list of host:port; KAFKA_SASL_PASSWORD: required: the password of this client's Kafka principal; AUTH_ISSUER_URL: required: the identity provider's issuer URL",
       ),
     );
   });

@@ -93,6 +93,12 @@ export function baseConfigSchema(defaults: { serviceName: string; port: number }
     MIGRATE_ON_START: booleanFromEnv.default(true),
     /** Serve the OpenAPI document and Swagger UI at /docs; off for APIs only other systems call. */
     API_DOCS: booleanFromEnv.default(true),
+    /** The OpenID Connect issuer whose access tokens the HTTP API accepts (the token's `iss`). */
+    AUTH_ISSUER_URL: z.url({ message: "required: the identity provider's issuer URL" }),
+    /** The audience the tokens must name (`aud`): the IdP's resource indicator for these APIs. */
+    AUTH_AUDIENCE: z.string().min(1).default('urn:order-flow:api'),
+    /** Where the issuer's signing keys are read; defaults to <AUTH_ISSUER_URL>/jwks. */
+    AUTH_JWKS_URL: z.url().optional(),
     /** A graceful stop that takes longer is cut short (exit 1); orchestrators kill at ~30 s. */
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(20_000),
   });

@@ -4,6 +4,7 @@ import type { Response } from 'express';
 import type { Pool } from 'pg';
 import { KafkaEventPublisher, KafkaEventServer } from '@shop/messaging';
 import type { Logger } from '@shop/logging';
+import { Public } from '../auth/auth.guard';
 import { LOGGER, PG_POOL } from '../tokens';
 
 interface Check {
@@ -13,6 +14,7 @@ interface Check {
 
 /** 200 when the database answers, Kafka is connected and the consumers have joined; 503 names what is missing. */
 @ApiExcludeController()
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

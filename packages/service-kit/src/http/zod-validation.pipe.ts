@@ -67,8 +67,10 @@ export class ZodValidationPipe<S extends z.ZodType> implements PipeTransform<unk
 function toIssues(issue: z.core.$ZodIssue, name: string[], whole: string): ValidationIssue[] {
   const path = [...name, ...issue.path.map(String)];
   // zod reports all unknown keys of an object as one issue on the object; name each one instead.
+  // A schema may explain why a key is refused (its own error message); zod's default says nothing more.
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => ({ field: [...path, key].join('.'), problem: 'unknown field' }));
+    const problem = issue.message.startsWith('Unrecognized key') ? 'unknown field' : issue.message;
+    return issue.keys.map((key) => ({ field: [...path, key].join('.'), problem }));
   }
   return [{ field: path.length > 0 ? path.join('.') : whole, problem: issue.message }];
 }

@@ -4,6 +4,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { KafkaEventServer, type ConsumerFigures } from '@shop/messaging';
+import { Roles } from '../auth/auth.guard';
 import type { BaseConfig } from '../config/config';
 import { ZodValidationPipe } from '../http/zod-validation.pipe';
 import { PG_POOL, SERVICE_CONFIG } from '../tokens';
@@ -38,9 +39,11 @@ const orderId = new ZodValidationPipe(z.uuid(), 'order id');
 
 /**
  * What this replica knows, for the flow console: read-only facts about one order and running
- * figures, plus pausing its consumer. Not part of the public API (left out of /docs).
+ * figures, plus pausing its consumer. Not part of the public API (left out of /docs): operator
+ * tools (the flow console, test harnesses) and admins only.
  */
 @ApiExcludeController()
+@Roles('operator', 'admin')
 @Controller('internal')
 export class InternalController {
   private readonly facts: InternalFactsRepository;

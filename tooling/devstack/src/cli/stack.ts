@@ -1,12 +1,19 @@
 #!/usr/bin/env node
 /**
- * `pnpm stack`: the whole system in the foreground with real Kafka, Postgres and MailDev.
+ * `pnpm stack`: the whole system in the foreground with real Kafka, Postgres, MailDev and an
+ * OpenID Connect provider.
  * `--replicas inventory-service=2,notification-service=2` (or STACK_REPLICAS) runs several
  * instances of a service in one consumer group. `--zipkin` (or STACK_ZIPKIN=true) also runs
  * Zipkin and traces every order into it. Ctrl-C stops the services first, then the infrastructure.
  */
 import { parseArgs } from 'node:util';
 import { bootstrapDatabase, serviceDatabaseEnv } from '@shop/database';
+import {
+  issueToken,
+  seededClientSecret,
+  startIdentityProvider,
+  type RunningIdentityProvider,
+} from '../identity-provider';
 import { devstackKafkaEnv, devstackKafkaSasl, startKafka, type RunningKafka } from '../kafka';
 import { startMaildev, type RunningMaildev } from '../maildev';
 import { startPostgres, type RunningPostgres } from '../postgres';
@@ -21,6 +28,7 @@ const COLOURS = {
   postgres: 34,
   mail: 33,
   zipkin: 90,
+  idp: 91,
   order: 36,
   inventory: 32,
   notification: 93,
@@ -70,6 +78,7 @@ interface Stack {
   postgres?: RunningPostgres;
   maildev?: RunningMaildev;
   zipkin?: RunningZipkin;
+  idp?: RunningIdentityProvider;
   services: ServiceProcess[];
   stopping: boolean;
 }
@@ -80,6 +89,7 @@ const ports = {
   postgres: envPort('POSTGRES_PORT', 54329),
   mailSmtp: envPort('MAILDEV_SMTP_PORT', 1025),
   mailWeb: envPort('MAILDEV_WEB_PORT', 1080),
+  idp: envPort('IDP_PORT', 4000),
   order: envPort('ORDER_PORT', 3000),
   inventory: envPort('INVENTORY_PORT', 3001),
   notification: envPort('NOTIFICATION_PORT', 3002),
@@ -235,6 +245,9 @@ async function startInfrastructure(stack: Stack, options: StackOptions): Promise
 
   stack.maildev = await startMaildev({ smtpPort: ports.mailSmtp, webPort: ports.mailWeb });
   logger('mail')(`MailDev SMTP ${stack.maildev.smtpUrl}, inbox ${stack.maildev.webUrl}`);
+
+  stack.idp = await startIdentityProvider({ port: ports.idp, log: logger('idp') });
+  say(`identity provider ready at ${stack.idp.issuerUrl}`);
   if (zipkin) logger('zipkin')(`Zipkin UI ${(await zipkin).uiUrl}`);
 }
 
@@ -249,6 +262,7 @@ async function startServices(
   stack: Stack,
   kafka: RunningKafka,
   postgres: RunningPostgres,
+  idp: RunningIdentityProvider,
   specs: ServiceSpec[],
 ): Promise<void> {
   const results = await Promise.allSettled(
@@ -262,6 +276,7 @@ async function startServices(
           ...serviceDatabaseEnv(postgres.adminUrl, spec.name, DATABASE),
           KAFKA_BROKERS: kafka.brokers,
           ...devstackKafkaEnv(spec.name),
+          AUTH_ISSUER_URL: idp.issuerUrl,
           LOG_FORMAT: 'pretty',
           // The services write to a pipe (this process); keep their colours when we print to a terminal.
           ...(useColour ? { FORCE_COLOR: '1' } : {}),
@@ -284,6 +299,7 @@ async function startServices(
 async function startConsole(
   stack: Stack,
   kafka: RunningKafka,
+  idp: RunningIdentityProvider,
   specs: ServiceSpec[],
 ): Promise<void> {
   const urlsOf = (name: ServiceName) =>
@@ -301,6 +317,8 @@ async function startConsole(
       ORDER_SERVICE_URLS: urlsOf('order-service'),
       INVENTORY_SERVICE_URLS: urlsOf('inventory-service'),
       NOTIFICATION_SERVICE_URLS: urlsOf('notification-service'),
+      AUTH_ISSUER_URL: idp.issuerUrl,
+      AUTH_CLIENT_SECRET: seededClientSecret('flow-console'),
       LOG_FORMAT: 'pretty',
       ...(useColour ? { FORCE_COLOR: '1' } : {}),
       ...(stack.zipkin ? { TRACE_UI_URL: stack.zipkin.uiUrl } : {}),
@@ -320,14 +338,16 @@ function watchForCrash(stack: Stack, service: ServiceProcess, label: string): vo
   });
 }
 
-async function seedCatalogue(inventoryUrl: string): Promise<void> {
+/** As the seeded admin: only an admin sets products and stock. */
+async function seedCatalogue(inventoryUrl: string, idp: RunningIdentityProvider): Promise<void> {
+  const authorization = `Bearer ${await issueToken(idp.issuerUrl, 'admin')}`;
   for (const product of CATALOGUE) {
     const url = `${inventoryUrl}/products/${encodeURIComponent(product.sku)}`;
-    const existing = await fetch(url);
+    const existing = await fetch(url, { headers: { authorization } });
     if (existing.status !== 404) continue;
     const response = await fetch(url, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { authorization, 'content-type': 'application/json' },
       body: JSON.stringify({ name: product.name, stock: product.stock }),
     });
     if (!response.ok)
@@ -336,7 +356,12 @@ async function seedCatalogue(inventoryUrl: string): Promise<void> {
   }
 }
 
-function printBanner(stack: Stack, maildev: RunningMaildev, specs: ServiceSpec[]): void {
+function printBanner(
+  stack: Stack,
+  maildev: RunningMaildev,
+  idp: RunningIdentityProvider,
+  specs: ServiceSpec[],
+): void {
   const urls = (name: ServiceName): string =>
     specs
       .filter((spec) => spec.name === name)
@@ -354,6 +379,7 @@ function printBanner(stack: Stack, maildev: RunningMaildev, specs: ServiceSpec[]
     `  Inventory API    ${urls('inventory-service')}`,
     `  Notifications    ${urls('notification-service')}`,
     `  MailDev inbox    ${maildev.webUrl}`,
+    `  Identity (OIDC)  ${idp.issuerUrl}/.well-known/openid-configuration`,
     stack.zipkin
       ? `  Zipkin (traces)  ${stack.zipkin.uiUrl}`
       : '  Traces           off (pnpm stack --zipkin runs Zipkin and traces every order)',
@@ -363,9 +389,10 @@ function printBanner(stack: Stack, maildev: RunningMaildev, specs: ServiceSpec[]
     'Dead letters, as the operator principal:',
     `  KAFKA_BROKERS=127.0.0.1:${ports.kafka} KAFKA_SASL_PASSWORD=${devstackKafkaSasl('operator').password} pnpm dlq list`,
     '',
-    'Place an order:',
-    `  curl -s -X POST http://localhost:${ports.order}/orders -H 'content-type: application/json' \\`,
-    `    -d '{"customerEmail":"ada@example.com","items":[{"sku":"KEYBOARD-01","quantity":1}]}'`,
+    'Place an order as the seeded customer ada (pnpm token admin for the admin):',
+    `  TOKEN=$(pnpm -s token customer)`,
+    `  curl -s -X POST http://localhost:${ports.order}/orders -H "authorization: Bearer $TOKEN" \\`,
+    `    -H 'content-type: application/json' -d '{"items":[{"sku":"KEYBOARD-01","quantity":1}]}'`,
     '',
   ];
   for (const line of lines) say(line);
@@ -382,6 +409,7 @@ async function shutdown(stack: Stack): Promise<void> {
   }
   await stopQuietly('MailDev', stack.maildev?.stop());
   await stopQuietly('Zipkin', stack.zipkin?.stop());
+  await stopQuietly('the identity provider', stack.idp?.stop());
   await stopQuietly('Kafka', stack.kafka?.stop());
   await stopQuietly('Postgres', stack.postgres?.stop());
   say('stopped');
@@ -430,13 +458,13 @@ async function main(): Promise<void> {
   onStopSignal(stack);
   try {
     await startInfrastructure(stack, options);
-    const { kafka, postgres, maildev } = stack;
-    if (!kafka || !postgres || !maildev) throw new Error('infrastructure did not start');
+    const { kafka, postgres, maildev, idp } = stack;
+    if (!kafka || !postgres || !maildev || !idp) throw new Error('infrastructure did not start');
     const specs = await serviceSpecs(options.counts, `smtp://127.0.0.1:${ports.mailSmtp}`);
-    await startServices(stack, kafka, postgres, specs);
-    await seedCatalogue(`http://127.0.0.1:${ports.inventory}`);
-    await startConsole(stack, kafka, specs);
-    printBanner(stack, maildev, specs);
+    await startServices(stack, kafka, postgres, idp, specs);
+    await seedCatalogue(`http://127.0.0.1:${ports.inventory}`, idp);
+    await startConsole(stack, kafka, idp, specs);
+    printBanner(stack, maildev, idp, specs);
   } catch (error) {
     loud('the stack failed to start');
     console.error(error instanceof Error ? error.message : String(error));

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * `node with-infra.js <command...>`: runs the command with one fresh Kafka and one Postgres
- * (TEST_KAFKA_BROKERS / TEST_ADMIN_DATABASE_URL in its env), then stops both.
+ * `node with-infra.js <command...>`: runs the command with one fresh Kafka, Postgres and identity
+ * provider (TEST_KAFKA_BROKERS / TEST_ADMIN_DATABASE_URL / TEST_AUTH_ISSUER_URL in its env), then
+ * stops them.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -28,6 +29,7 @@ async function main(): Promise<number> {
         ? ' (TEST_DATABASE_URL)'
         : ` (log: ${join(infra.tempDir, 'postgres.log')})`),
   );
+  say(`[with-infra] identity provider ${infra.authIssuerUrl}`);
   say(
     `[with-infra] ready in ${((Date.now() - started) / 1000).toFixed(1)} s; running: ${[command, ...args].join(' ')}`,
   );
