@@ -56,11 +56,12 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
   return true;
 }
 
-/** Sends the spans still buffered; a stopping service calls it last. */
+/** Sends the spans still buffered (if the collector answers); a stopping service calls it last. */
 export async function stopTracing(): Promise<void> {
   const running = provider;
   provider = undefined;
   if (!running) return;
-  await running.shutdown();
+  // A collector that is down costs the last spans, not the service's clean stop.
+  await running.shutdown().catch(() => undefined);
   trace.disable();
 }

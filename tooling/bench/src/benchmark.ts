@@ -43,6 +43,8 @@ export interface BenchOptions extends PlanOptions {
   profile: boolean;
   /** Runs the flow console too, with one map page's live stream open. */
   withConsole: boolean;
+  /** Services trace every order into a sink that counts the spans. */
+  tracing: boolean;
   criteria: Criteria;
   /** Logs (and, with profile, CPU profiles) go here. */
   workDir: string;
@@ -75,6 +77,7 @@ export async function runBenchmark(options: BenchOptions, hooks: BenchHooks): Pr
     products: options.products,
     pgStatStatements: options.profile,
     withConsole: options.withConsole,
+    tracing: options.tracing,
     workDir: options.workDir,
     say: hooks.say,
   });
@@ -217,6 +220,8 @@ async function buildReport(
       durable: environment.settings.durable,
       ownKafka: environment.settings.ownKafka,
       ownPostgres: environment.settings.ownPostgres,
+      tracing: environment.settings.tracing,
+      spansExported: environment.spansExported(),
       criteria: options.criteria,
       slowSmtp: slow ? { ...slow, mailConcurrency: options.slowMailConcurrency } : null,
       logs: options.workDir,
@@ -264,6 +269,7 @@ export async function measureIdle(
     products: options.products,
     pgStatStatements: false,
     withConsole: options.withConsole,
+    tracing: options.tracing,
     workDir: options.workDir,
     say: hooks.say,
   });

@@ -33,6 +33,8 @@ const USAGE = `usage: pnpm bench [options]   (or: node tooling/bench/dist/cli.js
                             over this many seconds (with --with-console: the console too)
   --with-console            also run the flow console, with one map page open (its live stream),
                             to see what watching the system costs
+  --tracing                 the services trace every order (OpenTelemetry, Zipkin JSON to a sink
+                            in the bench process), to see what tracing costs
   --profile                 V8 CPU profiles of the services and pg_stat_statements, summarised
   --kafka host:port         use this broker (its order/inventory topics are recreated empty)
   --database-url url        use this Postgres (superuser URL); a throwaway database is created
@@ -71,6 +73,7 @@ function parseCli(argv: string[], repoRoot: string): CliOptions | undefined {
       'no-fsync': { type: 'boolean' },
       profile: { type: 'boolean' },
       'with-console': { type: 'boolean' },
+      tracing: { type: 'boolean' },
       idle: { type: 'string' },
       kafka: { type: 'string' },
       'database-url': { type: 'string' },
@@ -119,6 +122,7 @@ function parseCli(argv: string[], repoRoot: string): CliOptions | undefined {
       durable: values['no-fsync'] !== true,
       profile: values.profile === true,
       withConsole: values['with-console'] === true,
+      tracing: values.tracing === true,
       ...(values.kafka ? { kafkaBrokers: values.kafka } : {}),
       ...(values['database-url'] ? { adminDatabaseUrl: values['database-url'] } : {}),
       criteria: {

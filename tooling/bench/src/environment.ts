@@ -19,6 +19,7 @@ import {
   spawnService,
   startKafka,
   startPostgres,
+  startSpanCollector,
   type RunningKafka,
   type AppName,
   type RunningPostgres,
@@ -50,6 +51,8 @@ export interface EnvironmentOptions {
   pgStatStatements: boolean;
   /** Runs the flow console as well, with one map page's live stream open, to measure its cost. */
   withConsole: boolean;
+  /** Services trace every order (Zipkin JSON to a sink in the bench process that only counts). */
+  tracing: boolean;
   /** Logs of Kafka, Postgres and the services go here. */
   workDir: string;
   say: (line: string) => void;
@@ -75,7 +78,10 @@ export interface BenchEnvironment {
     ownKafka: boolean;
     ownPostgres: boolean;
     pgStatStatements: boolean;
+    tracing: boolean;
   };
+  /** Spans the services exported so far; 0 without tracing. */
+  spansExported(): number;
   mail(): MailSettings;
   emails(): EmailSink;
   consumerGroups(): ConsumerGroup[];
@@ -166,6 +172,9 @@ export async function startBenchEnvironment(
     });
     cleanups.push(() => idp.stop());
 
+    const spanSink = options.tracing ? await startSpanCollector({ keep: false }) : undefined;
+    if (spanSink) cleanups.push(() => spanSink.stop());
+
     const run = randomUUID().slice(0, 8);
     let profiling = false;
     const groupId = (name: ServiceName): string => `${name}-bench-${run}`;
@@ -180,6 +189,9 @@ export async function startBenchEnvironment(
       // As deployed: info-level JSON lines (to the step's log files), not a quieter setting.
       LOG_LEVEL: 'info',
       LOG_FORMAT: 'json',
+      ...(spanSink
+        ? { OTEL_TRACES_EXPORTER: 'zipkin', OTEL_EXPORTER_ZIPKIN_ENDPOINT: spanSink.url }
+        : {}),
       ...(options.cpuProfileDir
         ? {
             BENCH_PROFILE_MAIN: join(findRepoRoot(), 'apps', name, 'dist', 'main.js'),
@@ -254,7 +266,9 @@ export async function startBenchEnvironment(
         ownKafka: !!kafka,
         ownPostgres: ownPg,
         pgStatStatements,
+        tracing: options.tracing,
       },
+      spansExported: () => spanSink?.count() ?? 0,
       mail: () => mail,
       emails: () => sink,
       consumerGroups: () =>

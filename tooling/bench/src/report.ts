@@ -50,6 +50,9 @@ export interface BenchReport {
     durable: boolean;
     ownKafka: boolean;
     ownPostgres: boolean;
+    /** Tracing on, and the spans the services exported over the whole run. */
+    tracing: boolean;
+    spansExported: number;
     criteria: Criteria;
     slowSmtp: { delayMs: number; rate: number; mailConcurrency: number } | null;
     logs: string;
@@ -259,6 +262,7 @@ export function renderMarkdown(report: BenchReport): string {
     `Measured ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC on ${machine.cores} cores ` +
       `(${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.os}; Node ${machine.node}, ` +
       `Kafka ${machine.kafka}, PostgreSQL ${machine.postgres} (fsync ${settings.durable ? 'on' : 'off'}). ` +
+      `Tracing ${settings.tracing ? `on (${settings.spansExported} spans exported)` : 'off'}. ` +
       `Load average at start: ${machine.loadAverageAtStart.join(', ')}.`,
     '',
     `Command: \`${report.command}\`. Steps of ${settings.durationS} s; each figure is the median of ` +

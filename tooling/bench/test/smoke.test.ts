@@ -32,6 +32,7 @@ describe('the benchmark, briefly', () => {
         slowMailConcurrency: 16,
         oneSkuRates: [RATE],
         search: false,
+        tracing: false,
         searchSteps: 0,
         searchFactor: 1.5,
         searchResolution: 0.1,
