@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { WaitAborted } from './wait';
+import { waitFor, WaitAborted } from './wait';
 
 export interface ExitInfo {
   code: number | null;
@@ -139,6 +139,31 @@ export function assertStillRunning(child: ManagedChild, what: string, lines = 40
 
 export function describeExit(info: ExitInfo): string {
   return info.signal ? `signal ${info.signal}` : `exit code ${String(info.code)}`;
+}
+
+/**
+ * Waits until a started server answers `url` with a 2xx, failing at once if it exits; on failure
+ * it is killed, so a caller never keeps a half-started server.
+ */
+export async function waitUntilServing(
+  child: ManagedChild,
+  what: string,
+  url: string,
+  options: { timeoutMs: number; intervalMs: number },
+): Promise<void> {
+  try {
+    await waitFor(
+      async () => {
+        assertStillRunning(child, what);
+        const response = await fetch(url, { signal: AbortSignal.timeout(2_000) }).catch(() => null);
+        return response?.ok ?? false;
+      },
+      { ...options, description: `${what} to answer ${url}` },
+    );
+  } catch (error) {
+    await child.terminate('SIGKILL', 0);
+    throw error;
+  }
 }
 
 /** Runs a command to completion, streaming its lines; rejects with its tail on failure. */

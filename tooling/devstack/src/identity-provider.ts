@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
-import { assertStillRunning, spawnManaged } from './child';
+import { spawnManaged, waitUntilServing } from './child';
 import { findRepoRoot } from './paths';
-import { assertPortFree, waitFor } from './wait';
+import { assertPortFree } from './wait';
 
 /** The audience of every order-flow API token: the IdP's resource indicator for them. */
 export const API_AUDIENCE = 'urn:order-flow:api';
@@ -68,22 +68,11 @@ export async function startIdentityProvider(
     keepLines: 200,
     ...(options.log ? { log: options.log } : {}),
   });
-  try {
-    await waitFor(
-      async () => {
-        assertStillRunning(child, 'identity provider');
-        const response = await fetch(
-          `http://127.0.0.1:${options.port}/.well-known/openid-configuration`,
-          { signal: AbortSignal.timeout(2_000) },
-        );
-        return response.ok;
-      },
-      { timeoutMs: 30_000, intervalMs: 100, description: `identity provider on ${options.port}` },
-    );
-  } catch (error) {
-    await child.terminate('SIGKILL', 0);
-    throw error;
-  }
+  const discovery = `http://127.0.0.1:${options.port}/.well-known/openid-configuration`;
+  await waitUntilServing(child, 'identity provider', discovery, {
+    timeoutMs: 30_000,
+    intervalMs: 100,
+  });
   return {
     issuerUrl,
     pid: child.pid,

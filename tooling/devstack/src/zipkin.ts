@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertStillRunning, runToCompletion, spawnManaged } from './child';
+import { runToCompletion, spawnManaged, waitUntilServing } from './child';
 import { localDir } from './paths';
-import { waitFor } from './wait';
 
 /** Zipkin's server, an executable jar on Maven Central (about 135 MB, Java 17). */
 export const ZIPKIN_VERSION = '3.6.1';
@@ -32,19 +31,10 @@ export async function startZipkin(options: {
     log: options.log,
   });
   const uiUrl = `http://localhost:${options.port}/zipkin`;
-  try {
-    await waitFor(
-      async () => {
-        assertStillRunning(child, 'Zipkin');
-        const response = await fetch(`http://127.0.0.1:${options.port}/health`).catch(() => null);
-        return response?.ok ?? false;
-      },
-      { timeoutMs: 90_000, intervalMs: 500, description: `Zipkin at port ${options.port}` },
-    );
-  } catch (error) {
-    await child.terminate('SIGKILL', 0);
-    throw error;
-  }
+  await waitUntilServing(child, 'Zipkin', `http://127.0.0.1:${options.port}/health`, {
+    timeoutMs: 90_000,
+    intervalMs: 500,
+  });
   return {
     uiUrl,
     spansUrl: `http://127.0.0.1:${options.port}/api/v2/spans`,
