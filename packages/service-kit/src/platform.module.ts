@@ -143,6 +143,7 @@ export class PlatformModule {
             // A database restart is waited out, not dead-lettered; other errors use up attempts.
             retry: { isTransient: isTransientDatabaseError, ...options.retry },
             metrics: metrics.messaging,
+            commitIntervalMs: config.KAFKA_COMMIT_INTERVAL_MS,
           });
           metrics.reportLagOf(config.KAFKA_GROUP_ID, () => server.subscribedTopics());
           return server;

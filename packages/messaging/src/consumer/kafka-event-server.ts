@@ -1,7 +1,7 @@
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import type { Span } from '@opentelemetry/api';
 import { lastValueFrom } from 'rxjs';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Offsets } from 'kafkajs';
 import {
   ALL_EVENTS,
   decodeEvent,
@@ -16,6 +16,7 @@ import { IdempotentProducer } from '../idempotent-producer';
 import type { MessagingMetrics } from '../metrics';
 import { contextOfHeaders, endSpan, startProcessSpan, withHandledEvents } from '../tracing';
 import { attachDelivery } from './delivery';
+import { OffsetCommits, type CommitTarget } from './offset-commits';
 import { batchPattern, eventPattern } from './on-event.decorator';
 import {
   decideOnFailure,
@@ -45,7 +46,14 @@ export interface KafkaEventServerOptions {
   concurrency?: number;
   /** Handler durations, batch sizes, retries and dead letters, when the process exports metrics. */
   metrics?: MessagingMetrics;
+  /**
+   * Offsets done with are committed at most this often (0: after every batch). A crash delivers
+   * again what was done since the last commit; a graceful stop commits everything first.
+   */
+  commitIntervalMs?: number;
 }
+
+export const DEFAULT_COMMIT_INTERVAL_MS = 100;
 
 type ConsumerState = 'idle' | 'joining' | 'joined' | 'stopped' | 'crashed';
 
@@ -98,6 +106,7 @@ interface Unit {
  */
 export class KafkaEventServer extends Server implements CustomTransportStrategy {
   private consumer: Consumer | undefined;
+  private commits: OffsetCommits | undefined;
   private deadLetters: IdempotentProducer | undefined;
   private state: ConsumerState = 'idle';
   private readonly retry: RetryPolicy;
@@ -195,11 +204,15 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     this.state = 'stopped';
     for (const timer of this.resumeTimers) clearTimeout(timer);
     this.resumeTimers.clear();
+    // What is done so far is committed now; a batch still running commits its own as it ends.
+    this.commits?.stop();
+    await this.commits?.flush();
     const consumer = this.consumer;
     const deadLetters = this.deadLetters;
     this.consumer = undefined;
     this.deadLetters = undefined;
     await consumer?.disconnect();
+    this.commits = undefined;
     await deadLetters?.disconnect();
   }
 
@@ -227,15 +240,25 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       maxWaitTimeInMs: 500,
     });
     this.consumer = consumer;
+    const commits = new OffsetCommits(
+      this.options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS,
+      (targets) => consumer.commitOffsets(targets),
+      this.log,
+    );
+    this.commits = commits;
     this.deadLetters = new IdempotentProducer(this.options.kafka, {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
     });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      commits.forget();
       this.state = 'joined';
       this.log.info({ memberAssignment: payload.memberAssignment }, 'consumer joined its group');
     });
-    consumer.on(consumer.events.REBALANCING, () => (this.state = 'joining'));
+    consumer.on(consumer.events.REBALANCING, () => {
+      commits.forget();
+      this.state = 'joining';
+    });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.state = payload.restart ? 'joining' : 'crashed';
       this.log.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
@@ -250,8 +273,10 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     await consumer.subscribe({ topics, fromBeginning: this.options.fromBeginning ?? true });
     await consumer.run({
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
-      // Offsets are resolved one message at a time, only once a message is done with.
+      // Offsets are resolved one message at a time, only once a message is done with, and
+      // committed per interval by OffsetCommits.
       eachBatchAutoResolve: false,
+      autoCommit: false,
       eachBatch: (payload) => this.handleBatch(payload, contracts),
     });
     if (this.paused) this.pauseConsumption();
@@ -269,7 +294,8 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
    * past it are remembered and skipped), and no later unit is started.
    */
   private async handleBatch(payload: EachBatchPayload, contracts: EventContract[]): Promise<void> {
-    const { batch, resolveOffset, heartbeat, pause, isRunning, isStale } = payload;
+    const { batch, resolveOffset, heartbeat, pause, isRunning, isStale, commitOffsetsIfNecessary } =
+      payload;
     const { topic, partition, messages } = batch;
     const stopping = () => !isRunning() || isStale() || this.state === 'stopped';
     const done = this.doneAhead(topic, partition);
@@ -304,7 +330,12 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     const lastDone = messages[doneUpTo - 1];
     if (lastDone) {
       resolveOffset(lastDone.offset);
+      this.commits?.resolved(topic, partition, lastDone.offset);
       for (const offset of done) if (BigInt(offset) <= BigInt(lastDone.offset)) done.delete(offset);
+    }
+    if ((this.state === 'stopped' || !isRunning()) && !isStale()) {
+      // The consumer no longer commits once it is stopping; the batch's own commit still does.
+      await this.commits?.flush((targets) => commitOffsetsIfNecessary(asOffsets(targets)));
     }
     const retryDelays = outcomes.flatMap((outcome) =>
       outcome && !outcome.done ? [outcome.retryInMs] : [],
@@ -587,4 +618,12 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
 function describe(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return typeof error === 'object' ? JSON.stringify(error) : String(error);
+}
+
+function asOffsets(targets: CommitTarget[]): Offsets {
+  const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
+  for (const { topic, partition, offset } of targets) {
+    byTopic.set(topic, [...(byTopic.get(topic) ?? []), { partition, offset }]);
+  }
+  return { topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) };
 }

@@ -79,6 +79,8 @@ export function baseConfigSchema(defaults: { serviceName: string; port: number }
     KAFKA_BROKERS: brokerListSchema,
     KAFKA_CLIENT_ID: z.string().min(1).default(defaults.serviceName),
     KAFKA_GROUP_ID: z.string().min(1).default(defaults.serviceName),
+    /** Consumed offsets are committed at most this often (0: after every fetched batch). */
+    KAFKA_COMMIT_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(100),
     ...kafkaSaslSchema(defaults.serviceName),
     /** This process among the service's replicas, recorded with what it handles and publishes. */
     REPLICA_ID: z
