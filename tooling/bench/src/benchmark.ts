@@ -19,6 +19,7 @@ import {
   type PlanOptions,
   type StepSpec,
 } from './plan';
+import { CpuBreakdown, type CpuShare } from './cpu-breakdown';
 import { resetStatements, summariseCpuProfiles, topStatements } from './profile';
 import {
   isSystemProcess,
@@ -60,6 +61,7 @@ export interface BenchHooks {
 }
 
 const WARMUP_RATE = 50;
+const RESTART_WARMUP_S = 10;
 
 /** Starts the system, runs the plan (fixed rates, slow SMTP, search), stops it, returns the report. */
 export async function runBenchmark(options: BenchOptions, hooks: BenchHooks): Promise<BenchReport> {
@@ -85,6 +87,7 @@ export async function runBenchmark(options: BenchOptions, hooks: BenchHooks): Pr
   let lag: ConsumerLagProbe | undefined;
   const results: StepResult[] = [];
   let statements: Awaited<ReturnType<typeof topStatements>> = [];
+  let cpu: Record<string, CpuShare[]> = {};
   const agent = loadAgent();
   let calibration: Calibration | null = null;
   try {
@@ -110,14 +113,17 @@ export async function runBenchmark(options: BenchOptions, hooks: BenchHooks): Pr
       say: hooks.say,
     };
     let index = 0;
-    const warmUp = (mail: StepSpec['mail']): StepSpec => {
+    const warmUp = (mail: StepSpec['mail'], durationS: number): StepSpec => {
       const rate = Math.min(WARMUP_RATE, ...options.rates);
-      return { ...searchStep(rate, options), label: 'warm-up', durationS: options.warmupS, mail };
+      return { ...searchStep(rate, options), label: 'warm-up', durationS, mail };
     };
     const run = async (spec: StepSpec, measured = true): Promise<StepResult> => {
-      // A restarted notification service is as cold as the first start: warm it up again.
+      // A restarted notification service is as cold as the first start: warm it up again (Node
+      // warms within seconds; the broker, which stays up, needs no second minute).
       const restarted = measured && (await environment.configureMail(spec.mail));
-      if (restarted && options.warmupS > 0) await run(warmUp(spec.mail), false);
+      if (restarted && options.warmupS > 0) {
+        await run(warmUp(spec.mail, Math.min(options.warmupS, RESTART_WARMUP_S)), false);
+      }
       index += measured ? 1 : 0;
       hooks.onStepStart?.(measured ? index : 0, spec);
       const result = await runStep(spec, {
@@ -135,14 +141,17 @@ export async function runBenchmark(options: BenchOptions, hooks: BenchHooks): Pr
 
     if (options.warmupS > 0) {
       // Warm pools and JIT at a rate every configuration sustains: cold services answer the
-      // first burst slowly (new database connections), which is not what a step should measure.
-      await run(warmUp(DEFAULT_MAIL), false);
+      // first burst slowly (new database connections), and a fresh broker's JIT compiler takes
+      // 10-20 % of a core for its first minute under load, which is not what a step should measure.
+      await run(warmUp(DEFAULT_MAIL, options.warmupS), false);
     }
     if (environment.settings.pgStatStatements) await resetStatements(client);
     environment.startProfiling();
+    const breakdown = options.profile ? await CpuBreakdown.start(environment.processes()) : null;
     for (const spec of fixedSteps(options)) await run(spec);
     for (const spec of slowSmtpSteps(options)) await run(spec);
     if (options.search) await search(options, results, run);
+    if (breakdown) cpu = await breakdown.stop();
     if (environment.settings.pgStatStatements) statements = await topStatements(client);
   } finally {
     agent.destroy();
@@ -154,6 +163,7 @@ export async function runBenchmark(options: BenchOptions, hooks: BenchHooks): Pr
   return buildReport(options, environment, results, startedAt, calibration, {
     services: cpuProfileDir ? await summariseCpuProfiles(cpuProfileDir) : {},
     statements,
+    cpu,
   });
 }
 

@@ -18,7 +18,8 @@ const USAGE = `usage: pnpm bench [options]   (or: node tooling/bench/dist/cli.js
   --rates 50,200,400        fixed arrival rates (orders/s), each run --runs times
   --duration 60             seconds of load per step (the sustained figure needs >= 60)
   --runs 3                  runs per figure; each figure is their median with min-max
-  --warmup 10               seconds of unmeasured load first (50/s, or the lowest rate)
+  --warmup 60               seconds of unmeasured load first (50/s, or the lowest rate): until the
+                            broker's JIT compiler settles
   --smtp-delay-ms 300       the slow-mail step: SMTP answers this late (0 skips the step)
   --slow-rate 200           arrival rate of the slow-mail step
   --slow-mail-concurrency 128 MAIL_CONCURRENCY during the slow-mail step
@@ -106,7 +107,7 @@ function parseCli(argv: string[], repoRoot: string): CliOptions | undefined {
       rates,
       durationS,
       runs: number('runs', values.runs, quick ? 1 : 3, 1),
-      warmupS: number('warmup', values.warmup, quick ? 3 : 10),
+      warmupS: number('warmup', values.warmup, quick ? 3 : 60),
       smtpDelayMs: number('smtp-delay-ms', values['smtp-delay-ms'], 300),
       slowRate: number('slow-rate', values['slow-rate'], quick ? 50 : 200, 1),
       slowMailConcurrency: number('slow-mail-concurrency', values['slow-mail-concurrency'], 128, 1),

@@ -1,6 +1,7 @@
 import type { Calibration } from './calibration';
 import type { MachineInfo } from './machine';
 import { isStandard } from './plan';
+import type { CpuShare } from './cpu-breakdown';
 import type { ServiceProfile, StatementProfile } from './profile';
 import { STAGES } from './stages';
 import { spread, type Distribution, type Spread } from './stats';
@@ -81,6 +82,8 @@ export interface BenchReport {
   profile: {
     services: Record<string, ServiceProfile>;
     statements: StatementProfile[];
+    /** Kafka's threads and Postgres's processes by what they do, over the measured steps. */
+    cpu: Record<string, CpuShare[]>;
   } | null;
 }
 
@@ -414,6 +417,17 @@ export function renderMarkdown(report: BenchReport): string {
           profile.byFunction
             .slice(0, 10)
             .map((share) => [`\`${share.name}\``, String(share.percent)]),
+        ),
+      );
+    }
+    for (const [process, shares] of Object.entries(report.profile.cpu ?? {})) {
+      out.push(
+        '',
+        `**CPU of ${process}, by what does the work** (% of one core, over the measured steps)`,
+        '',
+        table(
+          ['Part', '% of a core'],
+          shares.slice(0, 10).map((share) => [share.name, formatNumber(share.cpuPercent)]),
         ),
       );
     }

@@ -49,7 +49,7 @@ interface SystemTicks {
   steal: number;
 }
 
-const CLOCK_TICKS = clockTicks();
+export const CLOCK_TICKS = clockTicks();
 
 function clockTicks(): number {
   try {
@@ -198,7 +198,8 @@ interface Stat {
   cstime: number;
 }
 
-async function readStat(pid: number): Promise<Stat | undefined> {
+/** utime and stime of a process, or of a thread with `/proc/<pid>/task/<tid>`. */
+export async function readStat(pid: number | string): Promise<Stat | undefined> {
   try {
     const text = await readFile(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may contain spaces and parentheses: split after its closing one.
@@ -233,7 +234,7 @@ async function readMemory(pid: number): Promise<{ anon: number; file: number; sh
   return memory;
 }
 
-async function childrenByParent(): Promise<Map<number, number[]>> {
+export async function childrenByParent(): Promise<Map<number, number[]>> {
   const children = new Map<number, number[]>();
   const entries = await readdir('/proc');
   await Promise.all(
