@@ -22,3 +22,4 @@ export * from './auth/caller';
 export * from './auth/token-verifier';
 export * from './auth/auth.guard';
 export * from './auth/client-credentials';
+export * from './statement-names';

@@ -4,13 +4,15 @@
  * (prepared) statements could save per call against the unnamed ones Prisma sends today.
  *
  * @prisma/adapter-pg hands every query to `pg` as `{ name: statementNameGenerator?.(query), text,
- * values }`; without that option (the services set none) the name is undefined, so Postgres
- * parses, analyses and plans the text on every call. This starts a throwaway Postgres (fsync on,
+ * values }`; without that option the name is undefined, so Postgres parses, analyses and plans
+ * the text on every call. The services now set it (service-kit's statementNamer) unless
+ * DATABASE_PREPARED_STATEMENTS=false. This starts a throwaway Postgres (fsync on,
  * as `pnpm stack`), applies the order service's migrations and runs, one call at a time, the
  * order service's one-statement order insert and its order read (`find`) these ways:
- *   prisma        the service's own PrismaService (its pool, its adapter) through OrdersRepository
- *   prisma+names  the same repository over the service's generated client with a
- *                 statementNameGenerator: the lever as it would be pulled
+ *   prisma        the service's own PrismaService (its pool, its adapter) through OrdersRepository,
+ *                 with DATABASE_PREPARED_STATEMENTS=false: unnamed, as before the lever
+ *   prisma+names  the same repository over the service's generated client named by
+ *                 statementNamer: the lever as the services run it
  *   pg unnamed    the same SQL text and values (built per call by the same repository code over
  *                 a stand-in client), `client.query({ text, values })` on one connection
  *   pg named      the same, `client.query({ name, text, values })`
@@ -20,7 +22,7 @@
  * /proc, in clock ticks) per call. Figures only: nothing here asserts a timing.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -32,6 +34,7 @@ import { createEvent, OrderPlaced, type OrderLine } from '@shop/contracts';
 import { applyMigrations, bootstrapDatabase, serviceDatabaseUrl } from '@shop/database';
 import { findRepoRoot, freePort, startPostgres } from '@shop/devstack';
 import { toOutboxRecord, type OutboxRecord } from '@shop/messaging';
+import { statementNamer } from '@shop/service-kit';
 
 const DATABASE = 'statements';
 const WARM_UP_CALLS = 200;
@@ -57,7 +60,10 @@ interface PrismaClientLike {
 }
 interface OrderServiceCode {
   OrdersRepository: new (prisma: unknown) => OrdersRepository;
-  PrismaService: new (config: { DATABASE_URL: string }) => PrismaClientLike;
+  PrismaService: new (config: {
+    DATABASE_URL: string;
+    DATABASE_PREPARED_STATEMENTS: boolean;
+  }) => PrismaClientLike;
   PrismaClient: new (options: { adapter: PrismaPg }) => PrismaClientLike;
 }
 
@@ -148,18 +154,16 @@ async function main(): Promise<void> {
     const code = loadOrderService(repoRoot);
     const sqlOf = statementCapture(code);
     let seen: SqlQuery[] | undefined;
-    const names = new Map<string, string>();
+    const name = statementNamer();
     const statementName = (query: SqlQuery): string => {
       seen?.push(query);
-      let name = names.get(query.sql);
-      if (name === undefined) {
-        name = `s${createHash('sha1').update(query.sql).digest('hex').slice(0, 16)}`;
-        names.set(query.sql, name);
-      }
-      return name;
+      return name(query) ?? '';
     };
 
-    const prisma = new code.PrismaService({ DATABASE_URL: runtimeUrl('prisma') });
+    const prisma = new code.PrismaService({
+      DATABASE_URL: runtimeUrl('prisma'),
+      DATABASE_PREPARED_STATEMENTS: false,
+    });
     const namedPool = new Pool({ connectionString: runtimeUrl('prisma+names'), max: 10 });
     const prismaNamed = new code.PrismaClient({
       adapter: new PrismaPg(namedPool, { schema: 'orders', statementNameGenerator: statementName }),
@@ -316,9 +320,9 @@ async function main(): Promise<void> {
     for (const way of ways) {
       for (const plan of (await way.plans?.()) ?? []) {
         const statement =
-          plan.name === names.get(insertText)
+          plan.name === name({ sql: insertText })
             ? 'order insert'
-            : plan.name === names.get(read.sql)
+            : plan.name === name({ sql: read.sql })
               ? 'order find'
               : plan.name;
         say(

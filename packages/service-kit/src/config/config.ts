@@ -74,6 +74,12 @@ export function baseConfigSchema(defaults: { serviceName: string; port: number }
     PORT: z.coerce.number().int().min(1).max(65_535).default(defaults.port),
     /** The service's own role: reads and writes its tables, cannot alter or drop them. */
     DATABASE_URL: postgresUrl,
+    /**
+     * Named prepared statements for the service's queries (parsed and planned once per
+     * connection); off behind a pooler in transaction mode, where the next call may reach
+     * another server connection.
+     */
+    DATABASE_PREPARED_STATEMENTS: booleanFromEnv.default(true),
     /** The schema owner's role, for migrations; needed only with MIGRATE_ON_START. */
     MIGRATION_DATABASE_URL: postgresUrl.optional(),
     KAFKA_BROKERS: brokerListSchema,
