@@ -6,7 +6,7 @@ export const MAX_NAMED_STATEMENTS = 200;
 /**
  * Gives each distinct SQL text a stable name, so `pg` prepares it once per connection: Postgres
  * then skips parsing and analysis on every later call, and after five executions plans it once
- * (a generic plan). The order insert took 400 µs of backend CPU unnamed and 174 µs named
+ * (a generic plan). The order insert took 422 µs of backend CPU unnamed and 188 µs named
  * (`node tooling/bench/dist/prepared-statement-cost.js`, see docs/BENCHMARKS.md).
  *
  * A named statement stays prepared for the connection's life and `pg` never deallocates it, so

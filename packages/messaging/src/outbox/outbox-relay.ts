@@ -243,11 +243,13 @@ export class OutboxRelay {
   }
 
   private async scan(leader: PoolClient): Promise<CommittedOutboxRow[]> {
-    const { rows } = await leader.query<OutboxRow>(
-      `SELECT id, event_id, event_type, topic, message_key, payload, trace_context
-         FROM outbox_events WHERE sent_at IS NULL ORDER BY id LIMIT $1`,
-      [this.batchSize],
-    );
+    // Named: prepared once on the leader's long-lived session, not parsed and planned per cycle.
+    const { rows } = await leader.query<OutboxRow>({
+      name: 'outbox-scan',
+      text: `SELECT id, event_id, event_type, topic, message_key, payload, trace_context
+               FROM outbox_events WHERE sent_at IS NULL ORDER BY id LIMIT $1`,
+      values: [this.batchSize],
+    });
     return rows.map(toCommittedRow);
   }
 
@@ -260,10 +262,11 @@ export class OutboxRelay {
     await this.options.publisher.publish(rows);
     const { metrics } = this.options;
     if (metrics) for (const row of rows) metrics.published(row.topic, path, row.payload.occurredAt);
-    await leader.query(
-      'UPDATE outbox_events SET sent_at = now(), sent_by = $2 WHERE id = ANY($1::bigint[])',
-      [rows.map((row) => row.id), this.options.replica],
-    );
+    await leader.query({
+      name: 'outbox-mark-sent',
+      text: 'UPDATE outbox_events SET sent_at = now(), sent_by = $2 WHERE id = ANY($1::bigint[])',
+      values: [rows.map((row) => row.id), this.options.replica],
+    });
     for (const row of rows) this.remember(row.id);
     this.logger.debug({ count: rows.length }, 'outbox rows published');
   }
