@@ -23,7 +23,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
-import { MIMEType } from 'node:util';
+import { MIMEType, parseArgs } from 'node:util';
 import fastifyHelmet from '@fastify/helmet';
 import {
   BadRequestException,
@@ -52,9 +52,17 @@ import { distribution, spread } from './stats';
 const VARIANTS = ['express', 'fastify', 'bare'] as const;
 type Variant = (typeof VARIANTS)[number];
 
-const ROUNDS = Number(option('rounds', '3'));
-const MEASURED_MS = Number(option('seconds', '10')) * 1_000;
-const RATES = option('rates', '200,1000').split(',').map(Number);
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '10' },
+    rates: { type: 'string', default: '200,1000' },
+    serve: { type: 'string' },
+  },
+});
+const ROUNDS = Number(args.rounds);
+const MEASURED_MS = Number(args.seconds) * 1_000;
+const RATES = args.rates.split(',').map(Number);
 /** The same for every run, whatever its rate: enough requests for the JIT to settle first. */
 const WARM_UP = { rate: 1_000, durationMs: 2_000 };
 
@@ -463,13 +471,7 @@ async function main(): Promise<void> {
   writeSummary(runs);
 }
 
-function option(name: string, fallback: string): string {
-  const prefix = `--${name}=`;
-  return process.argv.find((arg) => arg.startsWith(prefix))?.slice(prefix.length) ?? fallback;
-}
-
-const serving = process.argv.indexOf('--serve');
-const done = serving === -1 ? main() : serve(process.argv[serving + 1] as Variant);
+const done = args.serve === undefined ? main() : serve(args.serve as Variant);
 done.catch((error: unknown) => {
   process.stderr.write(
     `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,

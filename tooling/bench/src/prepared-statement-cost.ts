@@ -21,10 +21,9 @@
  * wall time, this process's CPU and the Postgres backend's CPU (utime+stime of its pids in
  * /proc, in clock ticks) per call. Figures only: nothing here asserts a timing.
  */
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,6 +34,8 @@ import { applyMigrations, bootstrapDatabase, serviceDatabaseUrl } from '@shop/da
 import { findRepoRoot, freePort, startPostgres } from '@shop/devstack';
 import { toOutboxRecord, type OutboxRecord } from '@shop/messaging';
 import { statementNamer } from '@shop/service-kit';
+import { CLOCK_TICKS, readStat } from './resources';
+import { spread } from './stats';
 
 const DATABASE = 'statements';
 const WARM_UP_CALLS = 200;
@@ -101,8 +102,6 @@ interface Sample {
   /** Set when the backends serving the way changed during the batch (its CPU is then partial). */
   backendsChanged: boolean;
 }
-
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
 async function main(): Promise<void> {
   const { values: args } = parseArgs({
@@ -286,7 +285,7 @@ async function main(): Promise<void> {
 
     say('\nmedians per call over the rounds (µs): wall / client CPU / backend CPU');
     const median = (key: string, field: Figure) =>
-      medianOf((results.get(key) ?? []).map((sample) => sample[field]));
+      spread((results.get(key) ?? []).map((sample) => sample[field])).median ?? 0;
     for (const key of results.keys()) {
       const [statement, way] = key.split('\t') as [string, string];
       say(
@@ -420,13 +419,13 @@ async function measure(
   };
 }
 
-/** utime + stime of these processes, in clock ticks (fields 14 and 15 of /proc/<pid>/stat). */
+/** utime + stime of these processes, in clock ticks. */
 async function backendTicks(pids: readonly number[]): Promise<number> {
   let ticks = 0;
   for (const pid of pids) {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
+    const stat = await readStat(pid);
+    if (!stat) throw new Error(`Postgres backend ${pid} ended during the measurement`);
+    ticks += stat.utime + stat.stime;
   }
   return ticks;
 }
@@ -447,14 +446,6 @@ function describe(sample: Sample): string {
     (sample.backends === 1 ? '' : ` (over ${sample.backends} backends)`) +
     (sample.backendsChanged ? ' (backends changed during the batch)' : '')
   );
-}
-
-function medianOf(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 const loadAverage = () =>
